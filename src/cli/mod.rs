@@ -1,0 +1,82 @@
+//! The `gavel` command line.
+
+mod policy;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "gavel", version, about = "Live auction rooms behind one explainable origin policy")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check, explain and test origin policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Validate a policy file (like `nginx -t`): exit 0 when valid (warnings on stderr), 2 with
+    /// file:line:col errors otherwise.
+    Check {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print the decision a policy gives one request. Exit 0 whatever the verdict.
+    Explain(ExplainArgs),
+    /// Run policy tables; exit 0 when every case passes, 1 when any fails, 2 when a table or
+    /// its policy cannot be read.
+    Test {
+        #[arg(required = true)]
+        tables: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    pub file: PathBuf,
+    /// The Origin header; without it the request has no Origin.
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// preflight, http, polling-get, polling-post or websocket.
+    #[arg(long, default_value = "http")]
+    pub surface: String,
+    /// The connection's peer address.
+    #[arg(long, default_value = crate::policy::DEFAULT_PEER)]
+    pub peer: String,
+    /// The Host header.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// The connection's own scheme.
+    #[arg(long, default_value = "http")]
+    pub scheme: String,
+    /// An extra header, `Name: value` (repeatable), e.g. `X-Forwarded-Proto: https`.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Policy(PolicyCommand::Check { file, format }) => policy::check(&file, format),
+        Command::Policy(PolicyCommand::Explain(args)) => policy::explain(&args),
+        Command::Policy(PolicyCommand::Test { tables, format }) => policy::test(&tables, format),
+    }
+}

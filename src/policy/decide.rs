@@ -1,0 +1,124 @@
+//! The decision: one order of questions, the same for every surface.
+//!
+//! 1. a malformed origin is refused (400);
+//! 2. `null` is decided by `requests.null_origin`, a missing `Origin` by `requests.missing_origin`;
+//! 3. any matching deny rule denies;
+//! 4. the first allow rule in file order that matches allows;
+//! 5. otherwise: denied, with near-miss hints.
+
+use super::decision::{Decision, Reason, Verdict};
+use super::facts::RequestFacts;
+use super::hints;
+use super::origin::{Origin, RequestOrigin};
+use super::rules::{Matcher, Rule, RuleSet, ScanningRuleSet};
+use super::{Mode, Policy};
+
+/// Finds the first rule of a kind that matches; compiled sets and the scanning baseline both
+/// implement it, so they share everything else.
+pub(crate) trait Lookup {
+    fn first_match(&self, origin: &Origin, public: Option<&Origin>) -> Option<&Rule>;
+}
+
+impl Lookup for RuleSet {
+    fn first_match(&self, origin: &Origin, public: Option<&Origin>) -> Option<&Rule> {
+        RuleSet::first_match(self, origin, public)
+    }
+}
+
+impl Lookup for ScanningRuleSet<'_> {
+    fn first_match(&self, origin: &Origin, public: Option<&Origin>) -> Option<&Rule> {
+        ScanningRuleSet::first_match(self, origin, public)
+    }
+}
+
+pub(crate) fn decide(
+    policy: &Policy,
+    allow: &dyn Lookup,
+    deny: &dyn Lookup,
+    facts: &RequestFacts<'_>,
+) -> Decision {
+    let request_origin = RequestOrigin::from_headers(facts.headers);
+    let (public_origin, proxy) = policy.trusted_proxies.public_origin(facts);
+    let mut decision = Decision {
+        verdict: Verdict::Deny,
+        reason: Reason::NoRuleMatched,
+        rule: None,
+        raw_origin: None,
+        origin: None,
+        malformed: None,
+        public_origin,
+        proxy,
+        surface: facts.surface,
+        peer: facts.peer,
+        path: facts.path.to_owned(),
+        hints: Vec::new(),
+        enforced: policy.mode == Mode::Enforce,
+        policy_version: policy.version().to_owned(),
+    };
+    match request_origin {
+        RequestOrigin::Missing => {
+            decision.reason = Reason::MissingOrigin;
+            decision.verdict = policy.missing_origin;
+        }
+        RequestOrigin::Null => {
+            decision.raw_origin = Some("null".to_owned());
+            decision.reason = Reason::NullOrigin;
+            decision.verdict = policy.null_origin;
+        }
+        RequestOrigin::Malformed { raw, problem } => {
+            decision.reason = Reason::MalformedOrigin;
+            decision.hints = hints::for_malformed(allow, deny, &raw, &problem, &decision);
+            decision.raw_origin = Some(raw);
+            decision.malformed = Some(problem);
+        }
+        RequestOrigin::Present(origin) => {
+            let public = decision.public_origin.as_ref();
+            if let Some(rule) = deny.first_match(&origin, public) {
+                decision.reason = Reason::DenyRule;
+                decision.rule = Some(rule.into());
+            } else if let Some(rule) = allow.first_match(&origin, public) {
+                decision.verdict = Verdict::Allow;
+                decision.reason = match rule.matcher {
+                    Matcher::SameOrigin => Reason::SameOrigin,
+                    _ => Reason::AllowRule,
+                };
+                decision.rule = Some(rule.into());
+            } else {
+                decision.hints = hints::near_misses(policy, allow, deny, &origin, &decision);
+            }
+            decision.raw_origin = facts
+                .headers
+                .get(http::header::ORIGIN)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            decision.origin = Some(origin);
+        }
+    }
+    if decision.verdict == Verdict::Deny
+        && let Some(hint) = hints::for_requests_setting(&decision)
+    {
+        decision.hints.push(hint);
+    }
+    decision
+}
+
+/// A policy whose rules are tried one by one: the naive baseline of the benchmark, and the
+/// oracle of the property test that the compiled sets decide alike.
+pub struct ScanningPolicy<'a> {
+    policy: &'a Policy,
+    allow: ScanningRuleSet<'a>,
+    deny: ScanningRuleSet<'a>,
+}
+
+impl<'a> ScanningPolicy<'a> {
+    pub(crate) fn new(policy: &'a Policy) -> Self {
+        Self {
+            policy,
+            allow: ScanningRuleSet::new(&policy.allow.rules),
+            deny: ScanningRuleSet::new(&policy.deny.rules),
+        }
+    }
+
+    pub fn decide(&self, facts: &RequestFacts<'_>) -> Decision {
+        decide(self.policy, &self.allow, &self.deny, facts)
+    }
+}

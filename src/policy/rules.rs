@@ -1,0 +1,236 @@
+//! Rules and their compiled form.
+//!
+//! All the rules of one kind (allow or deny) are compiled together: exact origins into a hash
+//! map, every glob into one `GlobSet`, every regex into one `RegexSet`. Finding the first
+//! matching rule in file order then costs a hash lookup and two automaton runs, whatever the
+//! number of rules.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use globset::{GlobSet, GlobSetBuilder};
+use regex::{RegexSet, RegexSetBuilder};
+
+use super::diagnostics::Location;
+use super::glob::{OriginGlob, build_glob, label_path};
+use super::origin::Origin;
+
+/// Whether a rule allows or denies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Allow,
+    Deny,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Deny => "deny",
+        }
+    }
+}
+
+/// The one matcher of a rule.
+#[derive(Clone, Debug)]
+pub enum Matcher {
+    Exact(Origin),
+    Glob(OriginGlob),
+    /// The pattern as written; it is always matched whole.
+    Regex(String),
+    Wildcard,
+    SameOrigin,
+}
+
+impl fmt::Display for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exact(o) => write!(f, "exact = \"{o}\""),
+            Self::Glob(g) => write!(f, "glob = \"{g}\""),
+            Self::Regex(r) => write!(f, "regex = '{r}'"),
+            Self::Wildcard => f.write_str("wildcard = true"),
+            Self::SameOrigin => f.write_str("same_origin = true"),
+        }
+    }
+}
+
+/// One `[[allow]]` or `[[deny]]` entry, compiled.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// The `name`, or `allow[N]` / `deny[N]` (0-based, in file order).
+    pub name: String,
+    pub action: Action,
+    pub matcher: Matcher,
+    pub note: Option<String>,
+    pub location: Location,
+}
+
+/// A reference to a rule as decisions report it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RuleRef {
+    pub name: String,
+    pub action: Action,
+    /// The matcher as written, e.g. `exact = "https://a.com"`.
+    pub matcher: String,
+    pub file: String,
+    pub line: usize,
+}
+
+impl From<&Rule> for RuleRef {
+    fn from(rule: &Rule) -> Self {
+        Self {
+            name: rule.name.clone(),
+            action: rule.action,
+            matcher: rule.matcher.to_string(),
+            file: rule.location.file.display().to_string(),
+            line: rule.location.line,
+        }
+    }
+}
+
+/// The rules of one action, compiled for lookup.
+#[derive(Debug)]
+pub(crate) struct RuleSet {
+    pub(crate) rules: Vec<Rule>,
+    exact: HashMap<Origin, usize>,
+    globs: GlobSet,
+    glob_rules: Vec<usize>,
+    regexes: RegexSet,
+    regex_rules: Vec<usize>,
+    wildcard: Option<usize>,
+    same_origin: Option<usize>,
+}
+
+impl RuleSet {
+    /// Compiles rules whose matchers were validated one by one already.
+    pub(crate) fn compile(rules: Vec<Rule>) -> Result<Self, String> {
+        let mut exact = HashMap::new();
+        let mut globs = GlobSetBuilder::new();
+        let mut glob_rules = Vec::new();
+        let mut patterns = Vec::new();
+        let mut regex_rules = Vec::new();
+        let mut wildcard = None;
+        let mut same_origin = None;
+        for (i, rule) in rules.iter().enumerate() {
+            match &rule.matcher {
+                Matcher::Exact(origin) => {
+                    exact.entry(origin.clone()).or_insert(i);
+                }
+                Matcher::Glob(glob) => {
+                    globs.add(build_glob(&glob.label_path_pattern()).map_err(|e| e.to_string())?);
+                    glob_rules.push(i);
+                }
+                Matcher::Regex(pattern) => {
+                    patterns.push(anchored(pattern));
+                    regex_rules.push(i);
+                }
+                Matcher::Wildcard => {
+                    wildcard.get_or_insert(i);
+                }
+                Matcher::SameOrigin => {
+                    same_origin.get_or_insert(i);
+                }
+            }
+        }
+        let regexes = RegexSetBuilder::new(&patterns)
+            // Thousands of origin regexes outgrow the defaults; they are small each.
+            .size_limit(512 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            rules,
+            exact,
+            globs: globs.build().map_err(|e| e.to_string())?,
+            glob_rules,
+            regexes,
+            regex_rules,
+            wildcard,
+            same_origin,
+        })
+    }
+
+    /// The first `same_origin = true` rule, if any.
+    pub(crate) fn same_origin_rule(&self) -> Option<&Rule> {
+        self.same_origin.map(|i| &self.rules[i])
+    }
+
+    /// The first rule in file order that matches `origin`.
+    pub(crate) fn first_match(&self, origin: &Origin, public: Option<&Origin>) -> Option<&Rule> {
+        let mut best = self.exact.get(origin).copied();
+        let mut consider = |i: usize| {
+            if best.is_none_or(|b| i < b) {
+                best = Some(i);
+            }
+        };
+        if let Some(i) = self.wildcard {
+            consider(i);
+        }
+        if let Some(i) = self.same_origin
+            && public == Some(origin)
+        {
+            consider(i);
+        }
+        if !self.glob_rules.is_empty() {
+            for g in self.globs.matches(label_path(origin)) {
+                consider(self.glob_rules[g]);
+            }
+        }
+        if let Some(r) = self.regexes.matches(origin.as_str()).iter().next() {
+            consider(self.regex_rules[r]);
+        }
+        best.map(|i| &self.rules[i])
+    }
+}
+
+pub(crate) fn anchored(pattern: &str) -> String {
+    format!("^(?:{pattern})$")
+}
+
+/// Rules matched one by one, each with its own compiled matcher.
+#[doc(hidden)]
+pub struct ScanningRuleSet<'a> {
+    rules: &'a [Rule],
+    compiled: Vec<Compiled>,
+}
+
+enum Compiled {
+    Exact(Origin),
+    Glob(globset::GlobMatcher),
+    Regex(regex::Regex),
+    Wildcard,
+    SameOrigin,
+}
+
+impl<'a> ScanningRuleSet<'a> {
+    pub fn new(rules: &'a [Rule]) -> Self {
+        let compiled = rules
+            .iter()
+            .map(|r| match &r.matcher {
+                Matcher::Exact(o) => Compiled::Exact(o.clone()),
+                Matcher::Glob(g) => Compiled::Glob(g.matcher()),
+                Matcher::Regex(p) => {
+                    Compiled::Regex(regex::Regex::new(&anchored(p)).expect("validated regex"))
+                }
+                Matcher::Wildcard => Compiled::Wildcard,
+                Matcher::SameOrigin => Compiled::SameOrigin,
+            })
+            .collect();
+        Self { rules, compiled }
+    }
+
+    pub fn first_match(&self, origin: &Origin, public: Option<&Origin>) -> Option<&'a Rule> {
+        let path = label_path(origin);
+        self.compiled
+            .iter()
+            .position(|c| match c {
+                Compiled::Exact(o) => o == origin,
+                Compiled::Glob(g) => g.is_match(&path),
+                Compiled::Regex(r) => r.is_match(origin.as_str()),
+                Compiled::Wildcard => true,
+                Compiled::SameOrigin => public == Some(origin),
+            })
+            .map(|i| &self.rules[i])
+    }
+}
