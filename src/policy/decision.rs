@@ -209,8 +209,11 @@ impl fmt::Display for Decision {
         if !self.enforced {
             writeln!(f, "mode:           report-only (a denial is logged, not enforced)")?;
         }
-        for note in &self.proxy.ignored {
-            writeln!(f, "ignored:        {note}")?;
+        // A denial's hints repeat these already.
+        if self.is_allowed() {
+            for note in &self.proxy.ignored {
+                writeln!(f, "ignored:        {note}")?;
+            }
         }
         for hint in &self.hints {
             writeln!(f, "hint:           {hint}")?;

@@ -48,6 +48,7 @@ pub(crate) fn near_misses(
 ) -> Vec<String> {
     let public = decision.public_origin.as_ref();
     let mut hints: Vec<String> = Vec::new();
+    let mut hinted_rules: Vec<&str> = Vec::new();
     let mut push = |hint: String| {
         if !hints.contains(&hint) {
             hints.push(hint);
@@ -87,6 +88,7 @@ pub(crate) fn near_misses(
             continue;
         };
         let is_glob = matches!(rule.matcher, Matcher::Glob(_));
+        hinted_rules.push(&rule.name);
         match variant {
             Variant::Scheme => push(format!(
                 "differs from allowed {} only by its scheme: `{candidate}` would be allowed",
@@ -101,13 +103,13 @@ pub(crate) fn near_misses(
                 describe(rule)
             )),
             Variant::LabelTooDeep if is_glob => push(format!(
-                "is one label too deep for glob {}: `*` matches exactly one DNS label; write `**` \
+                "is one label too deep for {}: `*` matches exactly one DNS label; write `**` \
                  for one or more",
                 describe(rule)
             )),
             Variant::BareParent if is_glob => push(format!(
-                "is the bare parent domain of glob {}, which a glob never matches; add an exact \
-                 rule for `{origin}`",
+                "is the bare parent domain of {}, which a glob never matches; add an exact rule \
+                 for `{origin}`",
                 describe(rule)
             )),
             _ => {}
@@ -121,6 +123,9 @@ pub(crate) fn near_misses(
         let Matcher::Exact(allowed) = &rule.matcher else {
             continue;
         };
+        if hinted_rules.contains(&rule.name.as_str()) {
+            continue;
+        }
         let mut differences = Vec::new();
         if allowed.scheme() != origin.scheme() {
             differences.push("scheme");
