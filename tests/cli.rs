@@ -1,0 +1,232 @@
+//! The `gavel policy` commands as admins use them: exit codes, JSON fields, error locations.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn gavel(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gavel"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+const PROD: &str = "policies/production.example.toml";
+
+#[test]
+fn check_accepts_the_shipped_policies() {
+    for file in ["policies/development.toml", PROD] {
+        let out = gavel(&["policy", "check", file]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains(": ok ("), "{}", text(&out.stdout));
+    }
+}
+
+#[test]
+fn check_reports_file_line_col_and_what_was_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "bad.toml",
+        "version = 1\n\n[[allow]]\nname = \"a\"\nexact = \"https://a.com/\"\n",
+    );
+    let out = gavel(&["policy", "check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let want = format!(
+        "{}:5:9: error: an origin has no path; did you mean `https://a.com`?",
+        file.display()
+    );
+    assert!(stderr.contains(&want), "{stderr}");
+}
+
+#[test]
+fn check_prints_warnings_on_stderr_and_still_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "warn.toml",
+        "version = 1\n[cors]\nmax_age_secs = 100000\n[[allow]]\nregex = '^https://pr-[0-9]+.example\\.com$'\n",
+    );
+    let out = gavel(&["policy", "check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(":3:16: warning: max_age_secs 100000 is capped at 86400"), "{stderr}");
+    assert!(stderr.contains(":5:9: warning: unescaped `.` in the host part"), "{stderr}");
+    assert!(text(&out.stdout).contains("2 warnings"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn check_of_a_missing_file_exits_2() {
+    let out = gavel(&["policy", "check", "no/such/policy.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no/such/policy.toml"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn check_json_lists_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "typo.toml", "version = 1\n[[allow]]\nexcat = \"https://a.com\"\n");
+    let out = gavel(&["policy", "check", "--format", "json", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["location"]["line"], 3);
+    assert_eq!(d["location"]["column"], 1);
+    assert!(d["message"].as_str().unwrap().contains("unknown field `excat`"), "{d}");
+}
+
+fn explain_json(args: &[&str]) -> Value {
+    let mut all = vec!["policy", "explain", PROD, "--format", "json"];
+    all.extend_from_slice(args);
+    let out = gavel(&all);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn explain_json_has_the_documented_fields() {
+    let v = explain_json(&["--origin", "HTTPS://DRAFT.example.com:443"]);
+    assert_eq!(v["verdict"], "allow");
+    assert_eq!(v["reason"], "allow-rule");
+    assert_eq!(v["rule"], "frontend");
+    assert_eq!(v["origin"], "https://draft.example.com");
+    assert!(v["hints"].as_array().unwrap().is_empty());
+    assert!(v.get("public_origin").is_some());
+    assert_eq!(v["rule_detail"]["line"], 30); // the `[[allow]]` line
+}
+
+#[test]
+fn explain_exits_0_on_denial_and_gives_hints() {
+    let v = explain_json(&["--origin", "http://draft.example.com"]);
+    assert_eq!(v["verdict"], "deny");
+    assert_eq!(v["reason"], "no-rule-matched");
+    assert_eq!(v["rule"], Value::Null);
+    let hints = v["hints"].as_array().unwrap();
+    assert!(
+        hints.iter().any(|h| h.as_str().unwrap().contains("only by its scheme")),
+        "{hints:?}"
+    );
+}
+
+#[test]
+fn explain_without_origin_is_a_request_without_origin() {
+    let v = explain_json(&[]);
+    assert_eq!(v["verdict"], "allow");
+    assert_eq!(v["reason"], "missing-origin");
+    assert_eq!(v["origin"], Value::Null);
+}
+
+#[test]
+fn explain_shows_the_public_origin_behind_a_proxy() {
+    let proxy = [
+        "--origin",
+        "https://auction.example.com",
+        "--surface",
+        "polling-post",
+        "--host",
+        "gavel.draft.svc:8000",
+        "--header",
+        "X-Forwarded-Proto: https",
+        "--header",
+        "X-Forwarded-Host: auction.example.com",
+    ];
+    let mut trusted = proxy.to_vec();
+    trusted.extend(["--peer", "10.0.3.7"]);
+    let v = explain_json(&trusted);
+    assert_eq!(v["verdict"], "allow");
+    assert_eq!(v["reason"], "same-origin");
+    assert_eq!(v["public_origin"], "https://auction.example.com");
+    assert_eq!(v["surface"], "polling-post");
+
+    let mut untrusted = proxy.to_vec();
+    untrusted.extend(["--peer", "203.0.113.9"]);
+    let v = explain_json(&untrusted);
+    assert_eq!(v["verdict"], "deny");
+    assert_eq!(v["public_origin"], "http://gavel.draft.svc:8000");
+    let hints = v["hints"].to_string();
+    assert!(hints.contains("not in trusted_proxies.cidrs"), "{hints}");
+}
+
+#[test]
+fn explain_malformed_origin() {
+    let v = explain_json(&["--origin", "https://draft.example.com/app"]);
+    assert_eq!(v["verdict"], "deny");
+    assert_eq!(v["reason"], "malformed-origin");
+    assert!(v["hints"][0].as_str().unwrap().contains("`https://draft.example.com` (without `/app`) would be allowed"));
+}
+
+#[test]
+fn explain_text_format_names_the_rule_and_its_line() {
+    let out = gavel(&["policy", "explain", PROD, "--origin", "https://legacy.preview.example.com"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("verdict:        deny"), "{stdout}");
+    assert!(stdout.contains("rule:           retired-preview (deny exact = \"https://legacy.preview.example.com\") at policies/production.example.toml:"), "{stdout}");
+}
+
+#[test]
+fn explain_refuses_bad_arguments_with_exit_2() {
+    let out = gavel(&["policy", "explain", PROD, "--surface", "carrier-pigeon"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown surface `carrier-pigeon`"));
+}
+
+#[test]
+fn test_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = std::fs::canonicalize(PROD).unwrap_or_else(|_| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(PROD)
+    });
+    let passing = write(
+        dir.path(),
+        "pass.toml",
+        &format!("policy = {:?}\n[[case]]\norigin = \"https://draft.example.com\"\nexpect = \"allow\"\nexpect_rule = \"frontend\"\n", policy),
+    );
+    let failing = write(
+        dir.path(),
+        "fail.toml",
+        &format!("policy = {:?}\n[[case]]\norigin = \"https://evil.example\"\nexpect = \"allow\"\n[[case]]\nexpect = \"allow\"\n", policy),
+    );
+    let out = gavel(&["policy", "test", passing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("1 passed, 0 failed"));
+
+    let out = gavel(&["policy", "test", passing.to_str().unwrap(), failing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
+    assert!(stdout.contains("FAIL  2:\"https://evil.example\""), "{stdout}");
+    assert!(stdout.contains("deny (no-rule-matched)"), "{stdout}");
+
+    let out = gavel(&["policy", "test", passing.to_str().unwrap(), "missing-table.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let bad_policy = write(dir.path(), "badref.toml", "policy = \"nope.toml\"\n[[case]]\nexpect = \"allow\"\n");
+    let out = gavel(&["policy", "test", bad_policy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn test_json_format() {
+    let out = gavel(&["policy", "test", "--format", "json", "tests/policy/production.toml"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["failed"], 0);
+    assert!(v["passed"].as_u64().unwrap() >= 10);
+    assert_eq!(v["tables"][0]["cases"][0]["got_rule"], "frontend");
+}
