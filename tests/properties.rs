@@ -131,6 +131,12 @@ proptest! {
 const MIXED: &str = r#"
 version = 1
 [[allow]]
+name = "r0"
+regex = '^https://b[a-z]*\.example\.com$'
+[[allow]]
+name = "g0"
+glob = "https://c*.example.com"
+[[allow]]
 name = "e1"
 exact = "https://a.example.com"
 [[allow]]
@@ -152,6 +158,12 @@ glob = "http://localhost:*"
 name = "same"
 same_origin = true
 [[allow]]
+name = "r-late"
+regex = '^https://[a-c][a-z]*\.example\.com$'
+[[allow]]
+name = "g-late"
+glob = "https://*.*.deep.example.org"
+[[allow]]
 name = "r2"
 regex = '^(http|https)://[a-z0-9-]+\.test(:[0-9]+)?$'
 [[deny]]
@@ -169,8 +181,15 @@ fn first_allow_rule_in_file_order_is_reported() {
     let d = decide_origin(&policy, b"https://a.example.com");
     assert_eq!(d.rule.unwrap().name, "e1");
     // g1 and r1 match; g1 comes first although e2 (an exact rule) is between them.
-    let d = decide_origin(&policy, b"https://c.example.com");
+    let d = decide_origin(&policy, b"https://d.example.com");
     assert_eq!(d.rule.unwrap().name, "g1");
+    // Within one automaton the earlier pattern wins: r0 before r-late, g0 before g1.
+    let d = decide_origin(&policy, b"https://bz.example.com");
+    assert_eq!(d.rule.unwrap().name, "r0");
+    let d = decide_origin(&policy, b"https://cz.example.com");
+    assert_eq!(d.rule.unwrap().name, "g0");
+    let d = decide_origin(&policy, b"https://a.b.deep.example.org");
+    assert_eq!(d.rule.unwrap().name, "g2");
     // deny wins over allow
     let d = decide_origin(&policy, b"https://bad1.example.com");
     assert_eq!((d.verdict, d.reason), (Verdict::Deny, Reason::DenyRule));
