@@ -30,9 +30,18 @@ fn probes(n: usize) -> Vec<(HeaderMap, Verdict)> {
         (0..n).rev().find(|i| kinds.contains(&(i % 10))).unwrap()
     };
     let origins = [
-        (format!("https://app{0}.tenant{0}.example.com", last(0..=3)), Verdict::Allow),
-        (format!("https://x.t{}.example.net", last(4..=6)), Verdict::Allow),
-        (format!("https://pr-42.r{}.example.org", last(7..=9)), Verdict::Allow),
+        (
+            format!("https://app{0}.tenant{0}.example.com", last(0..=3)),
+            Verdict::Allow,
+        ),
+        (
+            format!("https://x.t{}.example.net", last(4..=6)),
+            Verdict::Allow,
+        ),
+        (
+            format!("https://pr-42.r{}.example.org", last(7..=9)),
+            Verdict::Allow,
+        ),
         ("https://nobody.example.io".to_owned(), Verdict::Deny),
     ];
     origins

@@ -30,7 +30,11 @@ fn check_accepts_the_shipped_policies() {
     for file in ["policies/development.toml", PROD] {
         let out = gavel(&["policy", "check", file]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-        assert!(text(&out.stdout).contains(": ok ("), "{}", text(&out.stdout));
+        assert!(
+            text(&out.stdout).contains(": ok ("),
+            "{}",
+            text(&out.stdout)
+        );
     }
 }
 
@@ -63,23 +67,47 @@ fn check_prints_warnings_on_stderr_and_still_succeeds() {
     let out = gavel(&["policy", "check", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains(":3:16: warning: max_age_secs 100000 is capped at 86400"), "{stderr}");
-    assert!(stderr.contains(":5:9: warning: unescaped `.` in the host part"), "{stderr}");
-    assert!(text(&out.stdout).contains("2 warnings"), "{}", text(&out.stdout));
+    assert!(
+        stderr.contains(":3:16: warning: max_age_secs 100000 is capped at 86400"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":5:9: warning: unescaped `.` in the host part"),
+        "{stderr}"
+    );
+    assert!(
+        text(&out.stdout).contains("2 warnings"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
 fn check_of_a_missing_file_exits_2() {
     let out = gavel(&["policy", "check", "no/such/policy.toml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("no/such/policy.toml"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no/such/policy.toml"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn check_json_lists_diagnostics() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "typo.toml", "version = 1\n[[allow]]\nexcat = \"https://a.com\"\n");
-    let out = gavel(&["policy", "check", "--format", "json", file.to_str().unwrap()]);
+    let file = write(
+        dir.path(),
+        "typo.toml",
+        "version = 1\n[[allow]]\nexcat = \"https://a.com\"\n",
+    );
+    let out = gavel(&[
+        "policy",
+        "check",
+        "--format",
+        "json",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["valid"], false);
@@ -87,7 +115,13 @@ fn check_json_lists_diagnostics() {
     assert_eq!(d["severity"], "error");
     assert_eq!(d["location"]["line"], 3);
     assert_eq!(d["location"]["column"], 1);
-    assert!(d["message"].as_str().unwrap().contains("unknown field `excat`"), "{d}");
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `excat`"),
+        "{d}"
+    );
 }
 
 fn explain_json(args: &[&str]) -> Value {
@@ -118,7 +152,9 @@ fn explain_exits_0_on_denial_and_gives_hints() {
     assert_eq!(v["rule"], Value::Null);
     let hints = v["hints"].as_array().unwrap();
     assert!(
-        hints.iter().any(|h| h.as_str().unwrap().contains("only by its scheme")),
+        hints
+            .iter()
+            .any(|h| h.as_str().unwrap().contains("only by its scheme")),
         "{hints:?}"
     );
 }
@@ -167,12 +203,23 @@ fn explain_malformed_origin() {
     let v = explain_json(&["--origin", "https://draft.example.com/app"]);
     assert_eq!(v["verdict"], "deny");
     assert_eq!(v["reason"], "malformed-origin");
-    assert!(v["hints"][0].as_str().unwrap().contains("`https://draft.example.com` (without `/app`) would be allowed"));
+    assert!(
+        v["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("`https://draft.example.com` (without `/app`) would be allowed")
+    );
 }
 
 #[test]
 fn explain_text_format_names_the_rule_and_its_line() {
-    let out = gavel(&["policy", "explain", PROD, "--origin", "https://legacy.preview.example.com"]);
+    let out = gavel(&[
+        "policy",
+        "explain",
+        PROD,
+        "--origin",
+        "https://legacy.preview.example.com",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("verdict:        deny"), "{stdout}");
@@ -189,41 +236,69 @@ fn explain_refuses_bad_arguments_with_exit_2() {
 #[test]
 fn test_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
-    let policy = std::fs::canonicalize(PROD).unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(PROD)
-    });
+    let policy = std::fs::canonicalize(PROD)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(PROD));
     let passing = write(
         dir.path(),
         "pass.toml",
-        &format!("policy = {:?}\n[[case]]\norigin = \"https://draft.example.com\"\nexpect = \"allow\"\nexpect_rule = \"frontend\"\n", policy),
+        &format!(
+            "policy = {:?}\n[[case]]\norigin = \"https://draft.example.com\"\nexpect = \"allow\"\nexpect_rule = \"frontend\"\n",
+            policy
+        ),
     );
     let failing = write(
         dir.path(),
         "fail.toml",
-        &format!("policy = {:?}\n[[case]]\norigin = \"https://evil.example\"\nexpect = \"allow\"\n[[case]]\nexpect = \"allow\"\n", policy),
+        &format!(
+            "policy = {:?}\n[[case]]\norigin = \"https://evil.example\"\nexpect = \"allow\"\n[[case]]\nexpect = \"allow\"\n",
+            policy
+        ),
     );
     let out = gavel(&["policy", "test", passing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("1 passed, 0 failed"));
 
-    let out = gavel(&["policy", "test", passing.to_str().unwrap(), failing.to_str().unwrap()]);
+    let out = gavel(&[
+        "policy",
+        "test",
+        passing.to_str().unwrap(),
+        failing.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
-    assert!(stdout.contains("FAIL  2:\"https://evil.example\""), "{stdout}");
+    assert!(
+        stdout.contains("FAIL  2:\"https://evil.example\""),
+        "{stdout}"
+    );
     assert!(stdout.contains("deny (no-rule-matched)"), "{stdout}");
 
-    let out = gavel(&["policy", "test", passing.to_str().unwrap(), "missing-table.toml"]);
+    let out = gavel(&[
+        "policy",
+        "test",
+        passing.to_str().unwrap(),
+        "missing-table.toml",
+    ]);
     assert_eq!(out.status.code(), Some(2));
 
-    let bad_policy = write(dir.path(), "badref.toml", "policy = \"nope.toml\"\n[[case]]\nexpect = \"allow\"\n");
+    let bad_policy = write(
+        dir.path(),
+        "badref.toml",
+        "policy = \"nope.toml\"\n[[case]]\nexpect = \"allow\"\n",
+    );
     let out = gavel(&["policy", "test", bad_policy.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn test_json_format() {
-    let out = gavel(&["policy", "test", "--format", "json", "tests/policy/production.toml"]);
+    let out = gavel(&[
+        "policy",
+        "test",
+        "--format",
+        "json",
+        "tests/policy/production.toml",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["failed"], 0);

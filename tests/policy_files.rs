@@ -29,15 +29,30 @@ fn rule(body: &str) -> String {
 #[test]
 fn unknown_keys_and_wrong_types_are_located() {
     let e = errors("version = 1\n[cors]\ncredential = true\n");
-    assert!(e.starts_with("p.toml:3:1: error: unknown field `credential`"), "{e}");
+    assert!(
+        e.starts_with("p.toml:3:1: error: unknown field `credential`"),
+        "{e}"
+    );
     let e = errors("version = 1\n[cors]\nmax_age_secs = \"ten\"\n");
-    assert!(e.starts_with("p.toml:3:16: error: invalid type: string \"ten\""), "{e}");
+    assert!(
+        e.starts_with("p.toml:3:16: error: invalid type: string \"ten\""),
+        "{e}"
+    );
     let e = errors("version = 2\n");
-    assert!(e.contains("p.toml:1:11: error: unsupported policy version 2"), "{e}");
+    assert!(
+        e.contains("p.toml:1:11: error: unsupported policy version 2"),
+        "{e}"
+    );
     let e = errors("version = 1\nmode = \"report_only\"\n");
-    assert!(e.contains("unknown mode `report_only`; did you mean `report-only`?"), "{e}");
+    assert!(
+        e.contains("unknown mode `report_only`; did you mean `report-only`?"),
+        "{e}"
+    );
     let e = errors("version = 1\n[requests]\nnull_origin = \"maybe\"\n");
-    assert!(e.contains("p.toml:3:15: error: `maybe` is not a verdict"), "{e}");
+    assert!(
+        e.contains("p.toml:3:15: error: `maybe` is not a verdict"),
+        "{e}"
+    );
     let e = errors("version = 1\n[[allow]\n");
     assert!(e.starts_with("p.toml:2:"), "{e}");
 }
@@ -45,14 +60,23 @@ fn unknown_keys_and_wrong_types_are_located() {
 #[test]
 fn origins_in_exact_rules_say_what_was_meant() {
     let e = errors(&rule("exact = \"https://a.com/\""));
-    assert!(e.contains("p.toml:5:9: error: an origin has no path; did you mean `https://a.com`?"), "{e}");
+    assert!(
+        e.contains("p.toml:5:9: error: an origin has no path; did you mean `https://a.com`?"),
+        "{e}"
+    );
     let e = errors(&rule("exact = \" https://a.com\""));
-    assert!(e.contains("no surrounding whitespace; did you mean `https://a.com`?"), "{e}");
+    assert!(
+        e.contains("no surrounding whitespace; did you mean `https://a.com`?"),
+        "{e}"
+    );
     let e = errors(&rule("exact = \"*.example.com\""));
     assert!(e.contains("no scheme"), "{e}");
     assert!(e.contains("did you mean `https://*.example.com`?"), "{e}");
     let e = errors(&rule("exact = \"https://*.example.com\""));
-    assert!(e.contains("did you mean glob = \"https://*.example.com\"?"), "{e}");
+    assert!(
+        e.contains("did you mean glob = \"https://*.example.com\"?"),
+        "{e}"
+    );
     let e = errors(&rule("exact = \"https://a.com@evil.io\""));
     assert!(e.contains("user information"), "{e}");
     let e = errors(&rule("exact = \"null\""));
@@ -62,23 +86,44 @@ fn origins_in_exact_rules_say_what_was_meant() {
 #[test]
 fn every_rule_has_exactly_one_matcher() {
     let e = errors(&rule("name = \"x\""));
-    assert!(e.contains("p.toml:4:1: error: rule `x` has no matcher"), "{e}");
-    let e = errors(&rule("exact = \"https://a.com\"\nglob = \"https://*.a.com\""));
-    assert!(e.contains("p.toml:6:8: error: rule `allow[0]` has both `exact` and `glob`"), "{e}");
-    let e = errors("version = 1\n[[allow]]\nname = \"a\"\nexact = \"https://a.com\"\n[[deny]]\nname = \"a\"\nexact = \"https://b.com\"\n");
+    assert!(
+        e.contains("p.toml:4:1: error: rule `x` has no matcher"),
+        "{e}"
+    );
+    let e = errors(&rule(
+        "exact = \"https://a.com\"\nglob = \"https://*.a.com\"",
+    ));
+    assert!(
+        e.contains("p.toml:6:8: error: rule `allow[0]` has both `exact` and `glob`"),
+        "{e}"
+    );
+    let e = errors(
+        "version = 1\n[[allow]]\nname = \"a\"\nexact = \"https://a.com\"\n[[deny]]\nname = \"a\"\nexact = \"https://b.com\"\n",
+    );
     assert!(e.contains("rule name `a` is already used on line 2"), "{e}");
 }
 
 #[test]
 fn wildcard_with_credentials_needs_explicit_consent() {
     let e = errors(&rule("wildcard = true"));
-    assert!(e.contains("p.toml:5:12: error: wildcard = true with cors.credentials = true"), "{e}");
+    assert!(
+        e.contains("p.toml:5:12: error: wildcard = true with cors.credentials = true"),
+        "{e}"
+    );
     assert!(e.contains("allow_credentials_with_wildcard = true"), "{e}");
-    let w = warnings(&rule("wildcard = true\nallow_credentials_with_wildcard = true"));
-    assert!(w.contains("warning: wildcard = true allows every origin"), "{w}");
+    let w = warnings(&rule(
+        "wildcard = true\nallow_credentials_with_wildcard = true",
+    ));
+    assert!(
+        w.contains("warning: wildcard = true allows every origin"),
+        "{w}"
+    );
     // Without credentials a wildcard loads, always with a warning.
     let w = warnings("version = 1\n[[allow]]\nwildcard = true\n");
-    assert!(w.contains("p.toml:3:12: warning: wildcard = true allows every origin"), "{w}");
+    assert!(
+        w.contains("p.toml:3:12: warning: wildcard = true allows every origin"),
+        "{w}"
+    );
 }
 
 #[test]
@@ -89,29 +134,44 @@ fn globs_over_public_suffixes_are_refused() {
         ("https://**.github.io", "`github.io`"),
     ] {
         let e = errors(&format!("version = 1\n[[allow]]\nglob = \"{glob}\"\n"));
-        assert!(e.contains(&format!("covers the public suffix {suffix}")), "{e}");
+        assert!(
+            e.contains(&format!("covers the public suffix {suffix}")),
+            "{e}"
+        );
         assert!(e.contains("p.toml:3:8:"), "{e}");
     }
     let e = errors("version = 1\n[[allow]]\nglob = \"https://*\"\n");
     assert!(e.contains("covers every host"), "{e}");
-    let w = warnings("version = 1\n[[allow]]\nglob = \"https://*.co.uk\"\nallow_public_suffix = true\n");
+    let w = warnings(
+        "version = 1\n[[allow]]\nglob = \"https://*.co.uk\"\nallow_public_suffix = true\n",
+    );
     assert!(w.contains("allowed explicitly"), "{w}");
 }
 
 #[test]
 fn insecure_globs_with_credentials_are_refused_except_loopback() {
     let e = errors(&rule("glob = \"http://*.example.com\""));
-    assert!(e.contains("non-https glob `http://*.example.com` while cors.credentials = true"), "{e}");
+    assert!(
+        e.contains("non-https glob `http://*.example.com` while cors.credentials = true"),
+        "{e}"
+    );
     for ok in ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"] {
         Policy::from_source("p.toml", &rule(&format!("glob = \"{ok}\""))).unwrap();
     }
-    Policy::from_source("p.toml", &rule("glob = \"http://*.example.com\"\nallow_insecure_scheme = true")).unwrap();
+    Policy::from_source(
+        "p.toml",
+        &rule("glob = \"http://*.example.com\"\nallow_insecure_scheme = true"),
+    )
+    .unwrap();
 }
 
 #[test]
 fn glob_syntax_errors_say_what_was_meant() {
     let e = errors("version = 1\n[[allow]]\nglob = \"*.example.com\"\n");
-    assert!(e.contains("a glob needs a scheme; did you mean `https://*.example.com`?"), "{e}");
+    assert!(
+        e.contains("a glob needs a scheme; did you mean `https://*.example.com`?"),
+        "{e}"
+    );
     let e = errors("version = 1\n[[allow]]\nglob = \"https://*.example.com/\"\n");
     assert!(e.contains("did you mean `https://*.example.com`?"), "{e}");
     let e = errors("version = 1\n[[allow]]\nglob = \"https://x**.example.com\"\n");
@@ -121,11 +181,17 @@ fn glob_syntax_errors_say_what_was_meant() {
 #[test]
 fn regexes_are_checked_and_warned_about() {
     let e = errors("version = 1\n[[allow]]\nregex = '^https://(a\\.com$'\n");
-    assert!(e.contains("p.toml:3:9: error: invalid regex: unclosed group"), "{e}");
+    assert!(
+        e.contains("p.toml:3:9: error: invalid regex: unclosed group"),
+        "{e}"
+    );
     let w = warnings("version = 1\n[[allow]]\nregex = '^https://pr-[0-9]+.example\\.com$'\n");
     assert!(w.contains("unescaped `.` in the host part"), "{w}");
     let w = warnings("version = 1\n[[allow]]\nregex = 'https://pr-[0-9]+\\.example\\.com'\n");
-    assert!(w.contains("matched against the whole origin, as if anchored"), "{w}");
+    assert!(
+        w.contains("matched against the whole origin, as if anchored"),
+        "{w}"
+    );
     let w = warnings("version = 1\n[[allow]]\nregex = '^https://App\\.example\\.com$'\n");
     assert!(w.contains("upper-case letters"), "{w}");
     let clean = warnings("version = 1\n[[allow]]\nregex = '^https://pr-[0-9]+\\.example\\.com$'\n");
@@ -142,23 +208,42 @@ fn unicode_origins_are_stored_as_punycode_and_said_so() {
 #[test]
 fn cors_values_are_validated() {
     let e = errors("version = 1\n[cors]\nallow_headers = [\"bad header\"]\n");
-    assert!(e.contains("p.toml:3:18: error: `bad header` is not a header name"), "{e}");
+    assert!(
+        e.contains("p.toml:3:18: error: `bad header` is not a header name"),
+        "{e}"
+    );
     let e = errors("version = 1\n[cors]\nallow_methods = [\"*\"]\n");
     assert!(e.contains("`*` is not a method"), "{e}");
     let e = errors("version = 1\n[cors]\nmax_age_secs = -1\n");
     assert!(e.contains("cannot be negative"), "{e}");
-    let p = Policy::from_source("p.toml", "version = 1\n[cors]\nmax_age_secs = 999999\nallow_methods = [\"get\"]\n").unwrap();
+    let p = Policy::from_source(
+        "p.toml",
+        "version = 1\n[cors]\nmax_age_secs = 999999\nallow_methods = [\"get\"]\n",
+    )
+    .unwrap();
     assert_eq!(p.cors.max_age_secs, Some(86_400));
     assert_eq!(p.cors.allow_methods, vec![http::Method::GET]);
 }
 
 #[test]
 fn trusted_proxies_are_validated() {
-    let e = errors("version = 1\n[trusted_proxies]\ncidrs = [\"10.0.0.0/33\"]\nheaders = [\"x-forwarded-proto\"]\n");
-    assert!(e.contains("p.toml:3:10: error: `10.0.0.0/33` is not a CIDR or an IP address"), "{e}");
-    let e = errors("version = 1\n[trusted_proxies]\ncidrs = [\"10.0.0.0/8\"]\nheaders = [\"x-real-ip\"]\n");
-    assert!(e.contains("`x-real-ip` is not a forwarding header Gavel reads"), "{e}");
-    let w = warnings("version = 1\n[[allow]]\nsame_origin = true\n[trusted_proxies]\ncidrs = [\"0.0.0.0/0\"]\nheaders = [\"forwarded\"]\n");
+    let e = errors(
+        "version = 1\n[trusted_proxies]\ncidrs = [\"10.0.0.0/33\"]\nheaders = [\"x-forwarded-proto\"]\n",
+    );
+    assert!(
+        e.contains("p.toml:3:10: error: `10.0.0.0/33` is not a CIDR or an IP address"),
+        "{e}"
+    );
+    let e = errors(
+        "version = 1\n[trusted_proxies]\ncidrs = [\"10.0.0.0/8\"]\nheaders = [\"x-real-ip\"]\n",
+    );
+    assert!(
+        e.contains("`x-real-ip` is not a forwarding header Gavel reads"),
+        "{e}"
+    );
+    let w = warnings(
+        "version = 1\n[[allow]]\nsame_origin = true\n[trusted_proxies]\ncidrs = [\"0.0.0.0/0\"]\nheaders = [\"forwarded\"]\n",
+    );
     assert!(w.contains("trusts every peer"), "{w}");
 }
 
@@ -168,16 +253,29 @@ fn failing_guard_rails_refuse_the_policy() {
     let e = errors(source);
     assert!(e.contains("p.toml:6:1: error: guard rail failed: \"http://draft.example.com\" on http must be allow"), "{e}");
     assert!(e.contains("only by its scheme"), "{e}");
-    let e = errors("version = 1\n[[allow]]\nexact = \"https://a.com\"\n[[expect]]\norigin = \"https://a.com\"\nverdict = \"allow\"\nrule = \"nope\"\n");
+    let e = errors(
+        "version = 1\n[[allow]]\nexact = \"https://a.com\"\n[[expect]]\norigin = \"https://a.com\"\nverdict = \"allow\"\nrule = \"nope\"\n",
+    );
     assert!(e.contains("no rule is named `nope`"), "{e}");
-    let e = errors("version = 1\n[[allow]]\nname = \"a\"\nexact = \"https://a.com\"\n[[deny]]\nname = \"b\"\nexact = \"https://a.com\"\n[[expect]]\norigin = \"https://a.com\"\nverdict = \"deny\"\nrule = \"a\"\n");
-    assert!(e.contains("must be deny by rule `a`, but origin `https://a.com` is denied by rule `b`"), "{e}");
+    let e = errors(
+        "version = 1\n[[allow]]\nname = \"a\"\nexact = \"https://a.com\"\n[[deny]]\nname = \"b\"\nexact = \"https://a.com\"\n[[expect]]\norigin = \"https://a.com\"\nverdict = \"deny\"\nrule = \"a\"\n",
+    );
+    assert!(
+        e.contains("must be deny by rule `a`, but origin `https://a.com` is denied by rule `b`"),
+        "{e}"
+    );
 }
 
 #[test]
 fn every_error_of_a_file_is_reported_at_once() {
-    let e = errors("version = 1\n[[allow]]\nexact = \"https://a.com/\"\n[[allow]]\nglob = \"https://*.com\"\n[[allow]]\nregex = '('\n");
-    assert_eq!(e.lines().filter(|l| l.contains(": error: ")).count(), 3, "{e}");
+    let e = errors(
+        "version = 1\n[[allow]]\nexact = \"https://a.com/\"\n[[allow]]\nglob = \"https://*.com\"\n[[allow]]\nregex = '('\n",
+    );
+    assert_eq!(
+        e.lines().filter(|l| l.contains(": error: ")).count(),
+        3,
+        "{e}"
+    );
 }
 
 #[test]

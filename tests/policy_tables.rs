@@ -18,10 +18,17 @@ fn project_tables_pass() {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     tables.sort();
-    assert!(tables.len() >= 2, "expected the development and production tables");
+    assert!(
+        tables.len() >= 2,
+        "expected the development and production tables"
+    );
     for table in tables {
         let report = run_table(&table).unwrap_or_else(|e| panic!("{}: {e}", table.display()));
-        assert!(report.cases.len() >= 10, "{} has too few cases", table.display());
+        assert!(
+            report.cases.len() >= 10,
+            "{} has too few cases",
+            table.display()
+        );
         let failures: Vec<_> = report.cases.iter().filter(|c| !c.passed).collect();
         assert!(failures.is_empty(), "{}: {failures:#?}", table.display());
     }
@@ -42,6 +49,14 @@ fn shared_origin_table_passes_through_the_cli() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("policy tables: 39 passed, 0 failed"), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("policy tables: 39 passed, 0 failed"),
+        "{stdout}"
+    );
 }

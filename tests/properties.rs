@@ -28,7 +28,10 @@ fn origin_like() -> impl Strategy<Value = String> {
     let scheme = prop_oneof!["https", "http", "HTTPS", "wss", "capacitor", "ftp", "a+b"];
     let label = "[a-zA-Z0-9-]{1,8}";
     let host = prop::collection::vec(label, 1..5).prop_map(|l| l.join("."));
-    let port = prop_oneof![Just(String::new()), (0u32..70000).prop_map(|p| format!(":{p}"))];
+    let port = prop_oneof![
+        Just(String::new()),
+        (0u32..70000).prop_map(|p| format!(":{p}"))
+    ];
     let tail = prop_oneof![
         6 => Just(String::new()),
         1 => Just("/".to_owned()),

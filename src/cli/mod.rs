@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "gavel", version, about = "Live auction rooms behind one explainable origin policy")]
+#[command(
+    name = "gavel",
+    version,
+    about = "Live auction rooms behind one explainable origin policy"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -143,7 +143,10 @@ pub(crate) fn test(tables: &[PathBuf], format: Format) -> ExitCode {
     let passed: usize = reports.iter().map(TableReport::passed).sum();
     let failed: usize = reports.iter().map(TableReport::failed).sum();
     match format {
-        Format::Json => println!("{:#}", serde_json::json!({ "tables": reports, "passed": passed, "failed": failed })),
+        Format::Json => println!(
+            "{:#}",
+            serde_json::json!({ "tables": reports, "passed": passed, "failed": failed })
+        ),
         Format::Text => {
             for report in &reports {
                 print_table(report);
@@ -183,7 +186,13 @@ fn print_table(report: &TableReport) {
             ]
         })
         .collect();
-    let header = ["", "case (line:origin)", "surface", "expected", "got (deciding rule)"];
+    let header = [
+        "",
+        "case (line:origin)",
+        "surface",
+        "expected",
+        "got (deciding rule)",
+    ];
     let mut widths = header.map(str::len);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -75,7 +75,10 @@ impl Default for CaseDefaults {
 pub(crate) fn defaults(raw: &RawRequest, d: &mut Diagnostics) -> CaseDefaults {
     let base = CaseDefaults::default();
     if let Some(o) = &raw.origin {
-        d.error(&o.span(), "[defaults] cannot set an origin; each case says its own");
+        d.error(
+            &o.span(),
+            "[defaults] cannot set an origin; each case says its own",
+        );
     }
     CaseDefaults {
         surface: field(&raw.surface, base.surface, d),
@@ -85,12 +88,21 @@ pub(crate) fn defaults(raw: &RawRequest, d: &mut Diagnostics) -> CaseDefaults {
         headers: raw
             .headers
             .as_ref()
-            .map(|h| h.get_ref().iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .map(|h| {
+                h.get_ref()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
             .unwrap_or_default(),
     }
 }
 
-fn field<T: std::str::FromStr>(value: &Option<Spanned<String>>, default: T, d: &mut Diagnostics) -> T
+fn field<T: std::str::FromStr>(
+    value: &Option<Spanned<String>>,
+    default: T,
+    d: &mut Diagnostics,
+) -> T
 where
     T::Err: std::fmt::Display,
 {
@@ -117,8 +129,8 @@ pub(crate) fn request(
     let peer = field(&raw.peer, defaults.peer, d);
     let scheme = field(&raw.scheme, defaults.scheme, d);
     let mut headers = HeaderMap::new();
-    let mut add = |name: &str, value: &str, span: &std::ops::Range<usize>, d: &mut Diagnostics| {
-        match (
+    let mut add =
+        |name: &str, value: &str, span: &std::ops::Range<usize>, d: &mut Diagnostics| match (
             HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes()),
             HeaderValue::from_bytes(value.as_bytes()),
         ) {
@@ -128,10 +140,12 @@ pub(crate) fn request(
             (Err(_), _) => d.error(span, format!("`{name}` is not a header name")),
             (_, Err(_)) => d.error(
                 span,
-                format!("`{}` cannot be sent as an HTTP header value", value.escape_debug()),
+                format!(
+                    "`{}` cannot be sent as an HTTP header value",
+                    value.escape_debug()
+                ),
             ),
-        }
-    };
+        };
     if let Some(o) = &raw.origin {
         add("origin", o.get_ref(), &o.span(), d);
     }
@@ -190,7 +204,10 @@ pub(crate) fn expectation(
     if let Some(rule) = &e.rule
         && !rule_names.contains(rule.get_ref())
     {
-        d.error(&rule.span(), format!("no rule is named `{}`", rule.get_ref()));
+        d.error(
+            &rule.span(),
+            format!("no rule is named `{}`", rule.get_ref()),
+        );
         return None;
     }
     let request = request(&e.request(), defaults, d)?;

@@ -31,7 +31,9 @@ impl std::str::FromStr for Verdict {
         match s {
             "allow" => Ok(Self::Allow),
             "deny" => Ok(Self::Deny),
-            _ => Err(format!("`{s}` is not a verdict; expected `allow` or `deny`")),
+            _ => Err(format!(
+                "`{s}` is not a verdict; expected `allow` or `deny`"
+            )),
         }
     }
 }
@@ -186,28 +188,42 @@ impl fmt::Display for Decision {
         writeln!(
             f,
             "origin:         {}",
-            self.raw_origin.as_deref().map_or("(no Origin header)".to_owned(), |r| format!(
-                "{:?} -> {}",
-                r,
-                opt(&self.origin)
-            ))
+            self.raw_origin
+                .as_deref()
+                .map_or("(no Origin header)".to_owned(), |r| format!(
+                    "{:?} -> {}",
+                    r,
+                    opt(&self.origin)
+                ))
         )?;
         if let Some(m) = &self.malformed {
             writeln!(f, "malformed:      {m}")?;
         }
-        writeln!(f, "public origin:  {} (from {})", opt(&self.public_origin), self.proxy.source)?;
+        writeln!(
+            f,
+            "public origin:  {} (from {})",
+            opt(&self.public_origin),
+            self.proxy.source
+        )?;
         writeln!(
             f,
             "peer:           {} ({})",
             self.peer,
-            if self.proxy.peer_trusted { "trusted proxy" } else { "not a trusted proxy" }
+            if self.proxy.peer_trusted {
+                "trusted proxy"
+            } else {
+                "not a trusted proxy"
+            }
         )?;
         if let Some(via) = self.proxy.via {
             writeln!(f, "via proxy:      {via}")?;
         }
         writeln!(f, "surface:        {}", self.surface)?;
         if !self.enforced {
-            writeln!(f, "mode:           report-only (a denial is logged, not enforced)")?;
+            writeln!(
+                f,
+                "mode:           report-only (a denial is logged, not enforced)"
+            )?;
         }
         // A denial's hints repeat these already.
         if self.is_allowed() {

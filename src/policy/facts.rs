@@ -89,9 +89,7 @@ impl FromStr for ConnScheme {
         match s.to_ascii_lowercase().as_str() {
             "http" => Ok(Self::Http),
             "https" => Ok(Self::Https),
-            _ => Err(format!(
-                "unknown scheme `{s}`; expected `http` or `https`"
-            )),
+            _ => Err(format!("unknown scheme `{s}`; expected `http` or `https`")),
         }
     }
 }

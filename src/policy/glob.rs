@@ -80,7 +80,9 @@ impl OriginGlob {
                 .help(format!("did you mean `{scheme}://{}`?", &rest[..at])));
         }
         if rest.contains('@') {
-            return Err(GlobError::new("an origin has no user information (`user@`)"));
+            return Err(GlobError::new(
+                "an origin has no user information (`user@`)",
+            ));
         }
         let (host, port) =
             split_host_port(rest).map_err(|e| GlobError::new(format!("invalid host: {e}")))?;
@@ -154,7 +156,13 @@ impl OriginGlob {
                     segments.push("**".to_owned());
                 }
             } else if label.contains('*') {
-                segments.push(label.split('*').map(globset::escape).collect::<Vec<_>>().join("*"));
+                segments.push(
+                    label
+                        .split('*')
+                        .map(globset::escape)
+                        .collect::<Vec<_>>()
+                        .join("*"),
+                );
             } else {
                 segments.push(globset::escape(label));
             }
@@ -179,7 +187,9 @@ pub(crate) fn build_glob(pattern: &str) -> Result<globset::Glob, globset::Error>
 
 fn normalize_label(label: &str) -> Result<String, GlobError> {
     if label.is_empty() {
-        return Err(GlobError::new("empty label (two dots in a row, or a leading dot)"));
+        return Err(GlobError::new(
+            "empty label (two dots in a row, or a leading dot)",
+        ));
     }
     if label == "*" || label == "**" {
         return Ok(label.to_owned());
@@ -304,23 +314,52 @@ mod tests {
 
     #[test]
     fn partial_labels_and_ports() {
-        assert!(matches("https://pr-*.example.com", "https://pr-12.example.com"));
-        assert!(!matches("https://pr-*.example.com", "https://pr-1.x.example.com"));
+        assert!(matches(
+            "https://pr-*.example.com",
+            "https://pr-12.example.com"
+        ));
+        assert!(!matches(
+            "https://pr-*.example.com",
+            "https://pr-1.x.example.com"
+        ));
         assert!(matches("http://localhost:*", "http://localhost:5173"));
         assert!(matches("http://localhost:*", "http://localhost"));
-        assert!(!matches("http://localhost:*", "http://localhost.evil.io:5173"));
+        assert!(!matches(
+            "http://localhost:*",
+            "http://localhost.evil.io:5173"
+        ));
         assert!(!matches("http://localhost:*", "http://127.0.0.1:5173"));
-        assert!(matches("https://*.example.com:8443", "https://a.example.com:8443"));
-        assert!(!matches("https://*.example.com:8443", "https://a.example.com"));
+        assert!(matches(
+            "https://*.example.com:8443",
+            "https://a.example.com:8443"
+        ));
+        assert!(!matches(
+            "https://*.example.com:8443",
+            "https://a.example.com"
+        ));
         assert!(matches("HTTPS://*.Bücher.de", "https://x.xn--bcher-kva.de"));
     }
 
     #[test]
     fn refused_globs_say_why() {
         let err = |s| OriginGlob::parse(s).unwrap_err();
-        assert!(err("*.example.com").help.unwrap().contains("https://*.example.com"));
-        assert!(err("https://*.example.com/").help.unwrap().contains("`https://*.example.com`"));
-        assert!(err("https://a**.example.com").message.contains("whole label"));
+        assert!(
+            err("*.example.com")
+                .help
+                .unwrap()
+                .contains("https://*.example.com")
+        );
+        assert!(
+            err("https://*.example.com/")
+                .help
+                .unwrap()
+                .contains("`https://*.example.com`")
+        );
+        assert!(
+            err("https://a**.example.com")
+                .message
+                .contains("whole label")
+        );
         assert!(err("https://a..com").message.contains("empty label"));
         assert!(err("*://a.com").message.contains("scheme"));
         assert!(err("https://a?.com").message.contains("path"));
@@ -334,7 +373,15 @@ mod tests {
         assert_eq!(f("https://*.com").as_deref(), Some("com"));
         assert_eq!(f("https://a.*").as_deref(), Some(""));
         assert_eq!(f("http://localhost:*"), None);
-        assert!(OriginGlob::parse("http://localhost:*").unwrap().is_loopback());
-        assert!(OriginGlob::parse("http://127.0.0.1:*").unwrap().is_loopback());
+        assert!(
+            OriginGlob::parse("http://localhost:*")
+                .unwrap()
+                .is_loopback()
+        );
+        assert!(
+            OriginGlob::parse("http://127.0.0.1:*")
+                .unwrap()
+                .is_loopback()
+        );
     }
 }

@@ -149,8 +149,7 @@ pub(crate) fn near_misses(
     if let Some(rule) = policy.allow.same_origin_rule() {
         match public {
             Some(public) if public != origin => {
-                let why = if public.host() == origin.host() && public.scheme() != origin.scheme()
-                {
+                let why = if public.host() == origin.host() && public.scheme() != origin.scheme() {
                     format!(
                         "; it differs only by its scheme: if a proxy terminates TLS, peer {} must \
                          be in trusted_proxies.cidrs ({}) and send X-Forwarded-Proto or \

@@ -29,7 +29,9 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
             let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
             let mut d = Diagnostics::new(path, valid);
             d.error(&(valid.len()..valid.len()), "the file is not valid UTF-8");
-            return Err(PolicyError { diagnostics: d.items });
+            return Err(PolicyError {
+                diagnostics: d.items,
+            });
         }
     };
     let mut d = Diagnostics::new(path, source);
@@ -38,7 +40,9 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
             d.error(&span, e.message().trim().to_owned());
-            return Err(PolicyError { diagnostics: d.items });
+            return Err(PolicyError {
+                diagnostics: d.items,
+            });
         }
     };
 
@@ -56,7 +60,10 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
             "enforce" => Mode::Enforce,
             "report-only" => Mode::ReportOnly,
             other => {
-                let help = if other.replace(['_', ' '], "-").eq_ignore_ascii_case("report-only") {
+                let help = if other
+                    .replace(['_', ' '], "-")
+                    .eq_ignore_ascii_case("report-only")
+                {
                     "did you mean `report-only`?".to_owned()
                 } else {
                     "expected `enforce` or `report-only`".to_owned()
@@ -68,7 +75,9 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
     };
 
     let cors = cors(
-        raw.cors.as_ref().map_or(&RawCors::default(), Spanned::get_ref),
+        raw.cors
+            .as_ref()
+            .map_or(&RawCors::default(), Spanned::get_ref),
         &mut d,
     );
     let (missing_origin, null_origin) = match &raw.requests {
@@ -118,7 +127,9 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
         .collect();
 
     if d.has_errors() {
-        return Err(PolicyError { diagnostics: d.items });
+        return Err(PolicyError {
+            diagnostics: d.items,
+        });
     }
 
     let mut exact_by_host: HashMap<String, Vec<usize>> = HashMap::new();
@@ -130,12 +141,15 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
                 .push(i);
         }
     }
-    let compiled = RuleSet::compile(allow_rules).and_then(|allow| Ok((allow, RuleSet::compile(deny_rules)?)));
+    let compiled =
+        RuleSet::compile(allow_rules).and_then(|allow| Ok((allow, RuleSet::compile(deny_rules)?)));
     let (allow, deny) = match compiled {
         Ok(sets) => sets,
         Err(e) => {
             d.error(&(0..0), format!("the rules do not compile together: {e}"));
-            return Err(PolicyError { diagnostics: d.items });
+            return Err(PolicyError {
+                diagnostics: d.items,
+            });
         }
     };
     let mut policy = Policy {
@@ -212,7 +226,12 @@ fn cors(raw: &RawCors, d: &mut Diagnostics) -> CorsSettings {
                     return None;
                 }
                 http::Method::from_bytes(upper.as_bytes())
-                    .map_err(|_| d.error(&m.span(), format!("`{}` is not an HTTP method", m.get_ref())))
+                    .map_err(|_| {
+                        d.error(
+                            &m.span(),
+                            format!("`{}` is not an HTTP method", m.get_ref()),
+                        )
+                    })
                     .ok()
             })
             .collect(),
@@ -281,15 +300,24 @@ fn trusted_proxies(
             None => d.error_help(
                 &h.span(),
                 format!("`{}` is not a forwarding header Gavel reads", h.get_ref()),
-                format!("expected one of {}", FORWARDING_HEADERS.map(|n| format!("`{n}`")).join(", ")),
+                format!(
+                    "expected one of {}",
+                    FORWARDING_HEADERS.map(|n| format!("`{n}`")).join(", ")
+                ),
             ),
         }
     }
     if !raw.cidrs.is_empty() && raw.headers.is_empty() {
-        d.warning(span, "trusted_proxies.headers is empty: forwarding headers are never read");
+        d.warning(
+            span,
+            "trusted_proxies.headers is empty: forwarding headers are never read",
+        );
     }
     if raw.cidrs.is_empty() && !raw.headers.is_empty() {
-        d.warning(span, "trusted_proxies.cidrs is empty: no peer is trusted, headers are never read");
+        d.warning(
+            span,
+            "trusted_proxies.cidrs is empty: no peer is trusted, headers are never read",
+        );
     }
     TrustedProxies::new(cidrs, &headers)
 }
@@ -313,7 +341,10 @@ fn rule(
                 d.error(&n.span(), "a rule name cannot be empty");
             }
             if let Some(line) = names.get(&value) {
-                d.error(&n.span(), format!("rule name `{value}` is already used on line {line}"));
+                d.error(
+                    &n.span(),
+                    format!("rule name `{value}` is already used on line {line}"),
+                );
             }
             names.insert(value.clone(), location.line);
             value
@@ -326,8 +357,20 @@ fn rule(
         ("exact", r.exact.as_ref().map(Spanned::span)),
         ("glob", r.glob.as_ref().map(Spanned::span)),
         ("regex", r.regex.as_ref().map(Spanned::span)),
-        ("wildcard", r.wildcard.as_ref().filter(|w| *w.get_ref()).map(Spanned::span)),
-        ("same_origin", r.same_origin.as_ref().filter(|w| *w.get_ref()).map(Spanned::span)),
+        (
+            "wildcard",
+            r.wildcard
+                .as_ref()
+                .filter(|w| *w.get_ref())
+                .map(Spanned::span),
+        ),
+        (
+            "same_origin",
+            r.same_origin
+                .as_ref()
+                .filter(|w| *w.get_ref())
+                .map(Spanned::span),
+        ),
     ] {
         if let Some(s) = s {
             given.push((key, s));
@@ -370,7 +413,10 @@ fn rule(
                     format!("the public suffix `{fixed}`: anyone can register a name under it")
                 };
                 if consent(&r.allow_public_suffix) {
-                    d.warning(&glob.span(), format!("glob `{g}` covers {what} (allowed explicitly)"));
+                    d.warning(
+                        &glob.span(),
+                        format!("glob `{g}` covers {what} (allowed explicitly)"),
+                    );
                 } else {
                     d.error_help(
                         &glob.span(),
@@ -383,7 +429,10 @@ fn rule(
         if credentials && g.scheme() != "https" && !g.is_loopback() {
             used_consents.push("allow_insecure_scheme");
             if consent(&r.allow_insecure_scheme) {
-                d.warning(&glob.span(), format!("non-https glob `{g}` with credentials (allowed explicitly)"));
+                d.warning(
+                    &glob.span(),
+                    format!("non-https glob `{g}` with credentials (allowed explicitly)"),
+                );
             } else {
                 d.error_help(
                     &glob.span(),
@@ -395,7 +444,10 @@ fn rule(
         if !g.has_host_wildcard() && g.to_string().ends_with(":*") {
             // A port-only glob (`http://localhost:*`) is fine as it is.
         } else if !g.has_host_wildcard() {
-            d.warning(&glob.span(), format!("glob `{g}` has no wildcard; `exact` says the same more plainly"));
+            d.warning(
+                &glob.span(),
+                format!("glob `{g}` has no wildcard; `exact` says the same more plainly"),
+            );
         }
         unicode_note(glob, &g.to_string(), d);
         Matcher::Glob(g)
@@ -403,7 +455,11 @@ fn rule(
         Matcher::Regex(origin_regex(regex, d)?)
     } else if r.wildcard.is_some() {
         used_consents.push("allow_credentials_with_wildcard");
-        let s = r.wildcard.as_ref().map(Spanned::span).unwrap_or(span.clone());
+        let s = r
+            .wildcard
+            .as_ref()
+            .map(Spanned::span)
+            .unwrap_or(span.clone());
         if action == Action::Allow {
             if credentials && !consent(&r.allow_credentials_with_wildcard) {
                 d.error_help(
@@ -422,7 +478,10 @@ fn rule(
     for (flag, key) in [
         (&r.allow_public_suffix, "allow_public_suffix"),
         (&r.allow_insecure_scheme, "allow_insecure_scheme"),
-        (&r.allow_credentials_with_wildcard, "allow_credentials_with_wildcard"),
+        (
+            &r.allow_credentials_with_wildcard,
+            "allow_credentials_with_wildcard",
+        ),
     ] {
         if let Some(f) = flag
             && !used_consents.contains(&key)
@@ -516,14 +575,20 @@ fn origin_regex(value: &Spanned<String>, d: &mut Diagnostics) -> Option<String> 
             super::Severity::Warning,
             &span,
             "this regex is matched against the whole origin, as if anchored",
-            Some(format!("write `^…$` to make that visible: `^{}$`", pattern.trim_start_matches('^').trim_end_matches('$'))),
+            Some(format!(
+                "write `^…$` to make that visible: `^{}$`",
+                pattern.trim_start_matches('^').trim_end_matches('$')
+            )),
         );
     }
     if let Some(dot) = unescaped_host_dot(pattern) {
         d.push(
             super::Severity::Warning,
             &span,
-            format!("unescaped `.` in the host part (at character {}) matches any character", dot + 1),
+            format!(
+                "unescaped `.` in the host part (at character {}) matches any character",
+                dot + 1
+            ),
             Some("write `\\.` for a literal dot".to_owned()),
         );
     }
@@ -556,10 +621,8 @@ fn unescaped_host_dot(pattern: &str) -> Option<usize> {
             '\\' => escaped = true,
             '[' => in_class = true,
             ']' => in_class = false,
-            '.' if !in_class => {
-                if !matches!(chars.get(i + 1), Some('*' | '+' | '?' | '{')) {
-                    return Some(i);
-                }
+            '.' if !in_class && !matches!(chars.get(i + 1), Some('*' | '+' | '?' | '{')) => {
+                return Some(i);
             }
             _ => {}
         }
@@ -591,7 +654,10 @@ fn has_uppercase_literal(pattern: &str) -> bool {
 /// An origin written in Unicode is stored as punycode; say so.
 fn unicode_note(value: &Spanned<String>, stored: &str, d: &mut Diagnostics) {
     if !value.get_ref().is_ascii() {
-        d.note(&value.span(), format!("`{}` is stored as `{stored}`", value.get_ref()));
+        d.note(
+            &value.span(),
+            format!("`{}` is stored as `{stored}`", value.get_ref()),
+        );
     }
 }
 
@@ -604,7 +670,8 @@ fn is_public_suffix(domain: &str) -> bool {
     if !domain.contains('.') {
         return true;
     }
-    psl::suffix(domain.as_bytes()).is_some_and(|s| s.is_known() && s.as_bytes() == domain.as_bytes())
+    psl::suffix(domain.as_bytes())
+        .is_some_and(|s| s.is_known() && s.as_bytes() == domain.as_bytes())
 }
 
 #[cfg(test)]
@@ -622,8 +689,14 @@ mod tests {
 
     #[test]
     fn host_dots() {
-        assert_eq!(unescaped_host_dot(r"^https://pr-[0-9]+\.example\.com$"), None);
-        assert_eq!(unescaped_host_dot(r"^https://pr-[0-9]+.example\.com$"), Some(18));
+        assert_eq!(
+            unescaped_host_dot(r"^https://pr-[0-9]+\.example\.com$"),
+            None
+        );
+        assert_eq!(
+            unescaped_host_dot(r"^https://pr-[0-9]+.example\.com$"),
+            Some(18)
+        );
         assert_eq!(unescaped_host_dot(r"^https://.*\.example\.com$"), None);
         assert_eq!(unescaped_host_dot(r"^https://[a.]\.com$"), None);
     }

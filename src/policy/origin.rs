@@ -219,7 +219,11 @@ impl Origin {
             None => None,
             Some(p) => Some(parse_port(p)?),
         };
-        Ok(Self::from_parts(&scheme.to_ascii_lowercase(), &host.to_string(), port))
+        Ok(Self::from_parts(
+            &scheme.to_ascii_lowercase(),
+            &host.to_string(),
+            port,
+        ))
     }
 
     /// Builds an origin from parts that are already normalized; drops the scheme's default port.
@@ -374,7 +378,10 @@ mod tests {
         assert_eq!(ok("http://a.io:443"), "http://a.io:443");
         assert_eq!(ok(" \thttps://a.io "), "https://a.io");
         assert_eq!(ok("https://bücher.de"), "https://xn--bcher-kva.de");
-        assert_eq!(ok("http://[2001:DB8:0::1]:8080"), "http://[2001:db8::1]:8080");
+        assert_eq!(
+            ok("http://[2001:DB8:0::1]:8080"),
+            "http://[2001:db8::1]:8080"
+        );
         assert_eq!(ok("capacitor://LocalHost"), "capacitor://localhost");
         assert_eq!(ok("app://x.y:9"), "app://x.y:9");
         assert_eq!(ok("https://app.example.com."), "https://app.example.com.");

@@ -111,7 +111,9 @@ impl TrustedProxies {
                 Some(value) => match parse_host(&value) {
                     Some(hp) => hp,
                     None => {
-                        report.ignored.push(format!("host `{value}` is not a valid host"));
+                        report
+                            .ignored
+                            .push(format!("host `{value}` is not a valid host"));
                         return (None, report);
                     }
                 },
@@ -279,11 +281,7 @@ fn check_proto(value: &str, what: &str, report: &mut ProxyReport) -> Option<Stri
     }
 }
 
-fn check_host(
-    value: &str,
-    what: &str,
-    report: &mut ProxyReport,
-) -> Option<(String, Option<u16>)> {
+fn check_host(value: &str, what: &str, report: &mut ProxyReport) -> Option<(String, Option<u16>)> {
     let parsed = parse_host(value);
     if parsed.is_none() {
         report
@@ -469,7 +467,10 @@ mod tests {
         );
         assert_eq!(o.as_deref(), Some("http://gavel:8080"));
         assert!(!r.peer_trusted);
-        assert!(r.ignored[0].contains("not in trusted_proxies.cidrs"), "{r:?}");
+        assert!(
+            r.ignored[0].contains("not in trusted_proxies.cidrs"),
+            "{r:?}"
+        );
     }
 
     #[test]
@@ -554,7 +555,10 @@ mod tests {
             "10.0.0.2",
             &[
                 ("host", "gavel"),
-                ("forwarded", "for=198.51.100.1;proto=https;host=a.example.io"),
+                (
+                    "forwarded",
+                    "for=198.51.100.1;proto=https;host=a.example.io",
+                ),
                 ("x-forwarded-host", "b.example.io"),
             ],
         );

@@ -124,7 +124,8 @@ impl RuleSet {
                     exact.entry(origin.clone()).or_insert(i);
                 }
                 Matcher::Glob(glob) => {
-                    let compiled = build_glob(&glob.label_path_pattern()).map_err(|e| e.to_string())?;
+                    let compiled =
+                        build_glob(&glob.label_path_pattern()).map_err(|e| e.to_string())?;
                     globs.push(compiled.regex().to_owned());
                     glob_rules.push(i);
                 }

@@ -87,7 +87,9 @@ pub fn run_table(path: impl AsRef<Path>) -> Result<TableReport, PolicyError> {
         Ok(raw) => raw,
         Err(e) => {
             d.error(&e.span().unwrap_or(0..0), e.message().trim().to_owned());
-            return Err(PolicyError { diagnostics: d.items });
+            return Err(PolicyError {
+                diagnostics: d.items,
+            });
         }
     };
     let policy_path = path
@@ -122,7 +124,9 @@ pub fn run_table(path: impl AsRef<Path>) -> Result<TableReport, PolicyError> {
         }
     }
     if d.has_errors() {
-        return Err(PolicyError { diagnostics: d.items });
+        return Err(PolicyError {
+            diagnostics: d.items,
+        });
     }
     let policy = Policy::from_file(&policy_path)?;
     let cases = prepared
