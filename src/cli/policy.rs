@@ -3,12 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderMap;
 
 use super::{ExplainArgs, Format};
 use crate::policy::{
     ConnScheme, Diagnostic, Policy, PolicyError, RequestFacts, Severity, Surface, TableReport,
-    run_table,
+    header, run_table,
 };
 
 /// Exit code for invalid input: a policy or table that can't be read or is invalid.
@@ -106,10 +106,7 @@ fn explain_facts(args: &ExplainArgs) -> Result<Facts, String> {
         .map_err(|_| format!("--peer `{}` is not an IP address", args.peer))?;
     let mut headers = HeaderMap::new();
     let mut add = |name: &str, value: &str| -> Result<(), String> {
-        let n = HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|_| format!("`{name}` is not a header name"))?;
-        let v = HeaderValue::from_bytes(value.as_bytes())
-            .map_err(|_| format!("`{}` is not a header value", value.escape_debug()))?;
+        let (n, v) = header(name, value)?;
         headers.append(n, v);
         Ok(())
     };

@@ -178,6 +178,26 @@ pub(crate) fn request(
     })
 }
 
+/// A header as a case or the CLI describes it; the error says which part can't be sent.
+pub fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let n = HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
+        .map_err(|_| format!("`{name}` is not a header name"))?;
+    let v = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| {
+        format!(
+            "`{}` cannot be sent as an HTTP header value",
+            value.escape_debug()
+        )
+    })?;
+    Ok((n, v))
+}
+
+/// Whether a decision is what a case or guard rail expects: the verdict and, when named, the
+/// deciding rule.
+pub(crate) fn meets(decision: &Decision, verdict: Verdict, rule: Option<&str>) -> bool {
+    decision.verdict == verdict
+        && rule.is_none_or(|want| decision.rule.as_ref().is_some_and(|r| r.name == want))
+}
+
 /// One `[[expect]]` guard rail.
 #[derive(Clone, Debug)]
 pub(crate) struct Expectation {
@@ -225,9 +245,7 @@ pub(crate) fn check_expectations(policy: &Policy, expectations: &[Expectation]) 
         .iter()
         .filter_map(|e| {
             let decision = e.request.decide(policy);
-            let got_rule = decision.rule.as_ref().map(|r| r.name.as_str());
-            let rule_ok = e.rule.as_deref().is_none_or(|want| got_rule == Some(want));
-            if decision.verdict == e.verdict && rule_ok {
+            if meets(&decision, e.verdict, e.rule.as_deref()) {
                 return None;
             }
             let want = match &e.rule {

@@ -8,7 +8,9 @@
 
 use std::fmt;
 
-use super::origin::{Origin, default_port, is_loopback_host, parse_port, split_host_port};
+use super::origin::{
+    Origin, default_port, is_loopback_host, is_scheme, parse_port, split_host_port,
+};
 
 /// The port segment of a label path for an origin whose scheme has no default port.
 const NO_PORT: &str = "-";
@@ -66,12 +68,7 @@ impl OriginGlob {
             return Err(GlobError::new("the scheme of a glob cannot be a wildcard")
                 .help("write one rule per scheme"));
         }
-        if scheme.is_empty()
-            || !scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            || !scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        {
+        if !is_scheme(scheme) {
             return Err(GlobError::new(format!("`{scheme}` is not a valid scheme")));
         }
         let scheme = scheme.to_ascii_lowercase();

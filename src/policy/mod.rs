@@ -48,7 +48,7 @@ mod table;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-pub use cases::{CaseRequest, DEFAULT_PEER};
+pub use cases::{CaseRequest, DEFAULT_PEER, header};
 pub use decide::ScanningPolicy;
 pub use decision::{Decision, Reason, Verdict};
 pub use diagnostics::{Diagnostic, Location, Severity};

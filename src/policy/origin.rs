@@ -327,7 +327,7 @@ pub(crate) fn is_loopback_host(host: &str) -> bool {
     }
 }
 
-fn is_scheme(s: &str) -> bool {
+pub(crate) fn is_scheme(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))

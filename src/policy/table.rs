@@ -133,11 +133,7 @@ pub fn run_table(path: impl AsRef<Path>) -> Result<TableReport, PolicyError> {
         .into_iter()
         .map(|(line, c, request, expected)| {
             let decision = request.decide(&policy);
-            let got_rule = decision.rule.as_ref().map(|r| r.name.clone());
-            let rule_ok = c
-                .expect_rule
-                .as_ref()
-                .is_none_or(|want| got_rule.as_ref() == Some(want));
+            let passed = cases::meets(&decision, expected, c.expect_rule.as_deref());
             CaseOutcome {
                 line,
                 label: c.name.clone().unwrap_or_else(|| request.label()),
@@ -146,8 +142,8 @@ pub fn run_table(path: impl AsRef<Path>) -> Result<TableReport, PolicyError> {
                 expected_rule: c.expect_rule.clone(),
                 got: decision.verdict,
                 reason: decision.reason.as_str(),
-                passed: decision.verdict == expected && rule_ok,
-                got_rule,
+                passed,
+                got_rule: decision.rule.as_ref().map(|r| r.name.clone()),
                 summary: decision.summary(),
             }
         })
