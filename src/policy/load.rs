@@ -21,8 +21,13 @@ use super::{CorsSettings, Mode, Policy, PolicyError, PolicySource};
 /// Browsers cap `Access-Control-Max-Age` lower anyway (Chromium: 2 h, Firefox: 24 h).
 pub const MAX_AGE_CAP_SECS: u32 = 86_400;
 
+/// The content hash policies are versioned by.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
-    let sha256 = hex(&Sha256::digest(bytes));
+    let sha256 = sha256_hex(bytes);
     let source = match std::str::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {

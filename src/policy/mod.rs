@@ -43,6 +43,7 @@ mod origin;
 mod proxy;
 mod rules;
 mod schema;
+mod store;
 mod table;
 
 use std::collections::HashMap;
@@ -57,6 +58,7 @@ pub use glob::{OriginGlob, label_path};
 pub use origin::{MAX_ORIGIN_LEN, MalformedOrigin, Origin, RequestOrigin};
 pub use proxy::{FORWARDING_HEADERS, ProxyReport, TrustedProxies};
 pub use rules::{Action, Matcher, Rule, RuleRef};
+pub use store::{PolicyStore, ReloadFailure, ReloadOutcome, StoreStatus};
 pub use table::{CaseOutcome, TableReport, run_table};
 
 use cases::Expectation;
