@@ -1,7 +1,16 @@
 //! Gavel: live auction rooms behind one explainable origin policy.
 //!
-//! The library holds the origin [`policy`] engine (usable on its own by other servers) and the
-//! [`cli`] behind the `gavel` binary.
+//! The [`policy`] engine knows nothing of HTTP frameworks (other servers can embed it); the
+//! [`gate`] applies its one decision to poem routes and the Socket.IO endpoint; [`startup`]
+//! builds the server from [`config`].
 
+pub mod api;
+pub mod auth;
 pub mod cli;
+pub mod config;
+pub mod gate;
 pub mod policy;
+pub mod realtime;
+pub mod reload;
+pub mod startup;
+pub mod telemetry;

@@ -1,6 +1,7 @@
 //! The `gavel` command line.
 
 mod policy;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +24,29 @@ pub enum Command {
     /// Check, explain and test origin policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Run the server. With no configuration: 127.0.0.1:8000, policies/development.toml.
+    Serve {
+        /// A TOML config file; GAVEL_* environment variables override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Mint an access token with the configured secret (GAVEL_JWT_SECRET or --config).
+    Token {
+        #[arg(long)]
+        sub: String,
+        #[arg(long, value_enum, default_value = "user")]
+        role: crate::auth::Role,
+        /// Lifetime, e.g. `15m`, `1h`, `7d`.
+        #[arg(long, default_value = "1h")]
+        ttl: humantime::Duration,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Write the OpenAPI document (default: openapi/openapi.json).
+    Openapi {
+        #[arg(long, default_value = "openapi/openapi.json")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -82,5 +106,13 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Policy(PolicyCommand::Check { file, format }) => policy::check(&file, format),
         Command::Policy(PolicyCommand::Explain(args)) => policy::explain(&args),
         Command::Policy(PolicyCommand::Test { tables, format }) => policy::test(&tables, format),
+        Command::Serve { config } => serve::serve(config.as_deref()),
+        Command::Token {
+            sub,
+            role,
+            ttl,
+            config,
+        } => serve::token(&sub, role, ttl.into(), config.as_deref()),
+        Command::Openapi { out } => serve::openapi(&out),
     }
 }

@@ -39,7 +39,7 @@ impl std::str::FromStr for Verdict {
 }
 
 /// Why the verdict is what it is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reason {
     /// An allow rule matched (not `same_origin`).

@@ -49,6 +49,18 @@ pub enum Matcher {
     SameOrigin,
 }
 
+impl Matcher {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Exact(_) => "exact",
+            Self::Glob(_) => "glob",
+            Self::Regex(_) => "regex",
+            Self::Wildcard => "wildcard",
+            Self::SameOrigin => "same-origin",
+        }
+    }
+}
+
 impl fmt::Display for Matcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -77,6 +89,8 @@ pub struct Rule {
 pub struct RuleRef {
     pub name: String,
     pub action: Action,
+    /// `exact`, `glob`, `regex`, `wildcard` or `same-origin`.
+    pub kind: &'static str,
     /// The matcher as written, e.g. `exact = "https://a.com"`.
     pub matcher: String,
     pub file: String,
@@ -88,6 +102,7 @@ impl From<&Rule> for RuleRef {
         Self {
             name: rule.name.clone(),
             action: rule.action,
+            kind: rule.matcher.kind(),
             matcher: rule.matcher.to_string(),
             file: rule.location.file.display().to_string(),
             line: rule.location.line,

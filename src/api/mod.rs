@@ -1,0 +1,57 @@
+//! The HTTP API (poem-openapi): handlers are thin and call services.
+
+mod admin;
+mod problem;
+mod security;
+
+pub use admin::AdminApi;
+pub use problem::Problem;
+
+use poem_openapi::{OpenApiService, Tags};
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Operating the origin policy (role `admin`).
+    Admin,
+}
+
+/// Every API of the server, as one OpenAPI service.
+pub type Apis = AdminApi;
+
+/// Where the API is mounted.
+pub const BASE_PATH: &str = "/api";
+
+pub fn service(apis: Apis) -> OpenApiService<Apis, ()> {
+    OpenApiService::new(apis, "Gavel", env!("CARGO_PKG_VERSION"))
+        .description("Live auction rooms behind one explainable origin policy.")
+        .server(BASE_PATH)
+}
+
+/// The OpenAPI document, as committed in `openapi/openapi.json`.
+pub fn document() -> String {
+    service(AdminApi::for_document()).spec()
+}
+
+/// Any error that reaches the API's edge as `application/problem+json`.
+pub fn problem_response(err: poem::Error) -> poem::Response {
+    let status = err.status();
+    let kind = match status.as_u16() {
+        400 => "bad-request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not-found",
+        405 => "method-not-allowed",
+        _ if status.is_server_error() => "internal",
+        _ => "error",
+    };
+    let body = serde_json::json!({
+        "type": format!("/problems/{kind}"),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": err.to_string(),
+    });
+    poem::Response::builder()
+        .status(status)
+        .content_type("application/problem+json")
+        .body(body.to_string())
+}

@@ -1,0 +1,5 @@
+//! Authentication: signed access tokens (JWT).
+
+mod jwt;
+
+pub use jwt::{AuthError, Claims, JwtKeys, Role};

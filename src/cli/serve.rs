@@ -1,0 +1,82 @@
+//! `gavel serve`, `gavel token`, `gavel openapi`.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::auth::{JwtKeys, Role};
+use crate::config::Settings;
+use crate::startup::{Application, StartupError, shutdown_signal};
+
+fn settings(config: Option<&Path>) -> Result<Settings, ExitCode> {
+    Settings::load(config, |k| std::env::var(k).ok()).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+pub(crate) fn serve(config: Option<&Path>) -> ExitCode {
+    let settings = match settings(config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    crate::telemetry::init(settings.log_format);
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    runtime.block_on(async {
+        let app = match Application::build(&settings).await {
+            Ok(app) => app,
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("error: {e}");
+                return ExitCode::from(match e {
+                    StartupError::Policy(_) => 2,
+                    _ => 1,
+                });
+            }
+        };
+        match app.run_until(shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+pub(crate) fn token(sub: &str, role: Role, ttl: Duration, config: Option<&Path>) -> ExitCode {
+    let settings = match settings(config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if settings.jwt_secret.generated {
+        eprintln!(
+            "error: no JWT secret configured (GAVEL_JWT_SECRET or jwt_secret in --config): a token \
+             signed with a throwaway secret would be useless"
+        );
+        return ExitCode::from(2);
+    }
+    let keys = JwtKeys::new(settings.jwt_secret.value.as_bytes());
+    println!("{}", keys.mint(sub, role, ttl));
+    ExitCode::SUCCESS
+}
+
+pub(crate) fn openapi(out: &Path) -> ExitCode {
+    let document = crate::api::document();
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("error: {}: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
+    match std::fs::write(out, document + "\n") {
+        Ok(()) => {
+            println!("wrote {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", out.display());
+            ExitCode::FAILURE
+        }
+    }
+}

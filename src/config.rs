@@ -1,0 +1,199 @@
+//! Server configuration: a TOML file (`--config`), then environment variables on top.
+//!
+//! With nothing configured Gavel starts on `127.0.0.1:8000` with `policies/development.toml`
+//! and an embedded SQLite file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
+pub const DEFAULT_POLICY: &str = "policies/development.toml";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://gavel.db?mode=rwc";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err(format!(
+                "`{s}` is not a log format; expected `text` or `json`"
+            )),
+        }
+    }
+}
+
+/// The config file as written; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<String>,
+    policy: Option<PathBuf>,
+    database_url: Option<String>,
+    jwt_secret: Option<String>,
+    log_format: Option<LogFormat>,
+    /// Disconnect open Socket.IO sessions whose origin a reloaded policy denies.
+    disconnect_denied_sessions: Option<bool>,
+    /// Reload the policy when its file changes.
+    watch_policy: Option<bool>,
+    /// How long file events are collected before one reload.
+    reload_debounce_ms: Option<u64>,
+}
+
+/// The JWT signing secret, and whether it was generated for this process only.
+#[derive(Clone)]
+pub struct JwtSecret {
+    pub value: String,
+    pub generated: bool,
+}
+
+impl std::fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "JwtSecret(<{} bytes>, generated: {})",
+            self.value.len(),
+            self.generated
+        )
+    }
+}
+
+/// Everything `gavel serve` needs, validated.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub policy: PathBuf,
+    pub database_url: String,
+    pub jwt_secret: JwtSecret,
+    pub log_format: LogFormat,
+    pub disconnect_denied_sessions: bool,
+    pub watch_policy: bool,
+    pub reload_debounce: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("{0}: {1}")]
+    Parse(PathBuf, String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Reads the optional config file, then applies `GAVEL_*` variables from `env`.
+    pub fn load(
+        config: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let file = match config {
+            None => FileConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
+                toml::from_str(&text).map_err(|e| {
+                    let at = e
+                        .span()
+                        .map(|s| crate::policy::Location::at(path, &text, s.start).to_string())
+                        .unwrap_or_else(|| path.display().to_string());
+                    ConfigError::Parse(PathBuf::from(at), e.message().trim().to_owned())
+                })?
+            }
+        };
+        let bind_text = env("GAVEL_BIND")
+            .or(file.bind)
+            .unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind = bind_text.parse().map_err(|_| {
+            ConfigError::Invalid(format!("bind address `{bind_text}` is not host:port"))
+        })?;
+        let log_format = match env("GAVEL_LOG_FORMAT") {
+            Some(v) => v.parse().map_err(ConfigError::Invalid)?,
+            None => file.log_format.unwrap_or(LogFormat::Text),
+        };
+        let jwt_secret = match env("GAVEL_JWT_SECRET").or(file.jwt_secret) {
+            Some(value) if value.len() < 32 => {
+                return Err(ConfigError::Invalid(
+                    "the JWT secret must be at least 32 bytes".to_owned(),
+                ));
+            }
+            Some(value) => JwtSecret {
+                value,
+                generated: false,
+            },
+            None => JwtSecret {
+                value: random_secret(),
+                generated: true,
+            },
+        };
+        Ok(Self {
+            bind,
+            policy: env("GAVEL_POLICY")
+                .map(PathBuf::from)
+                .or(file.policy)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICY)),
+            database_url: env("GAVEL_DATABASE_URL")
+                .or_else(|| env("DATABASE_URL"))
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            jwt_secret,
+            log_format,
+            disconnect_denied_sessions: file.disconnect_denied_sessions.unwrap_or(true),
+            watch_policy: file.watch_policy.unwrap_or(true),
+            reload_debounce: Duration::from_millis(file.reload_debounce_ms.unwrap_or(200)),
+        })
+    }
+}
+
+fn random_secret() -> String {
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_configuration() {
+        let s = Settings::load(None, |_| None).unwrap();
+        assert_eq!(s.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(s.policy, PathBuf::from(DEFAULT_POLICY));
+        assert!(s.jwt_secret.generated);
+        assert_eq!(s.jwt_secret.value.len(), 64);
+        assert!(s.disconnect_denied_sessions);
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gavel.toml");
+        std::fs::write(&file, "bind = \"127.0.0.1:9000\"\nlog_format = \"json\"\n").unwrap();
+        let s = Settings::load(Some(&file), |k| {
+            (k == "GAVEL_BIND").then(|| "0.0.0.0:7000".to_owned())
+        })
+        .unwrap();
+        assert_eq!(s.bind.to_string(), "0.0.0.0:7000");
+        assert_eq!(s.log_format, LogFormat::Json);
+        std::fs::write(&file, "bnd = 1\n").unwrap();
+        let e = Settings::load(Some(&file), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gavel.toml:1:1: unknown field `bnd`"), "{e}");
+        let e = Settings::load(None, |k| (k == "GAVEL_JWT_SECRET").then(|| "short".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at least 32 bytes"), "{e}");
+    }
+}

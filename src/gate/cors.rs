@@ -1,0 +1,119 @@
+//! The CORS headers an allowed origin is answered with, from the policy's `[cors]`.
+//!
+//! See the [Fetch standard's CORS protocol](https://fetch.spec.whatwg.org/#http-cors-protocol).
+
+use http::header::{
+    ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
+    ACCESS_CONTROL_REQUEST_HEADERS, HeaderMap, HeaderValue, VARY,
+};
+
+use crate::policy::{Decision, Policy, Reason};
+
+/// `Vary` for every response: caches must never mix answers for different origins.
+pub const VARY_ACTUAL: &str = "Origin";
+/// `Vary` for preflight answers.
+pub const VARY_PREFLIGHT: &str =
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+
+/// The `Access-Control-Allow-Origin` value for a decision that lets the request through, or
+/// `None` when there is nothing to allow (no Origin, or a malformed one).
+fn allow_origin(policy: &Policy, decision: &Decision) -> Option<HeaderValue> {
+    let wildcard = decision.rule.as_ref().is_some_and(|r| r.kind == "wildcard");
+    if wildcard && !policy.cors.credentials {
+        return Some(HeaderValue::from_static("*"));
+    }
+    match decision.reason {
+        Reason::MissingOrigin | Reason::MalformedOrigin => None,
+        Reason::NullOrigin => Some(HeaderValue::from_static("null")),
+        // Echo what the browser sent (trimmed): it compares byte for byte with its own
+        // serialization, which is what the normalized origin equals for every browser.
+        _ => decision
+            .raw_origin
+            .as_deref()
+            .and_then(|raw| HeaderValue::from_str(raw.trim()).ok()),
+    }
+}
+
+/// Headers for an actual (non-preflight) request from an origin the gate lets through.
+pub fn actual(policy: &Policy, decision: &Decision, out: &mut HeaderMap) {
+    add_vary(out, VARY_ACTUAL);
+    let Some(origin) = allow_origin(policy, decision) else {
+        return;
+    };
+    out.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    if policy.cors.credentials {
+        out.insert(
+            ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    }
+    if !policy.cors.expose_headers.is_empty() {
+        out.insert(
+            ACCESS_CONTROL_EXPOSE_HEADERS,
+            join(policy.cors.expose_headers.iter().map(|h| h.as_str())),
+        );
+    }
+}
+
+/// Headers for a preflight the gate answers itself: only the methods and the requested
+/// headers the policy allows.
+pub fn preflight(policy: &Policy, decision: &Decision, request: &HeaderMap, out: &mut HeaderMap) {
+    add_vary(out, VARY_PREFLIGHT);
+    let Some(origin) = allow_origin(policy, decision) else {
+        return;
+    };
+    out.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    if policy.cors.credentials {
+        out.insert(
+            ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    }
+    out.insert(
+        ACCESS_CONTROL_ALLOW_METHODS,
+        join(policy.cors.allow_methods.iter().map(|m| m.as_str())),
+    );
+    let requested: Vec<String> = request
+        .get_all(ACCESS_CONTROL_REQUEST_HEADERS)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect();
+    let allowed: Vec<&str> = requested
+        .iter()
+        .filter(|h| {
+            policy
+                .cors
+                .allow_headers
+                .iter()
+                .any(|a| a.as_str() == h.as_str())
+        })
+        .map(String::as_str)
+        .collect();
+    if !allowed.is_empty() {
+        out.insert(ACCESS_CONTROL_ALLOW_HEADERS, join(allowed.into_iter()));
+    }
+    if let Some(age) = policy.cors.max_age_secs {
+        out.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from(age));
+    }
+}
+
+/// Adds `value` to `Vary` unless it is there already.
+pub fn add_vary(out: &mut HeaderMap, value: &'static str) {
+    let present = out
+        .get_all(VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.eq_ignore_ascii_case(value));
+    if !present {
+        out.append(VARY, HeaderValue::from_static(value));
+    }
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a str>) -> HeaderValue {
+    HeaderValue::from_str(&items.collect::<Vec<_>>().join(", "))
+        .expect("validated header names and methods")
+}

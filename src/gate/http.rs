@@ -1,0 +1,223 @@
+//! The gate as a poem middleware around every route, the Socket.IO endpoint included.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use poem::http::header::{ACCESS_CONTROL_REQUEST_METHOD, CONNECTION, UPGRADE};
+use poem::http::{Method, StatusCode};
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+
+use super::{Check, Gate, SOCKET_IO_PATH, SessionHandle, cors};
+use crate::policy::{ConnScheme, Decision, Reason, RequestFacts, Surface};
+
+/// Wraps an endpoint so that every request is decided first.
+pub struct GateMiddleware {
+    gate: Arc<Gate>,
+}
+
+impl GateMiddleware {
+    pub fn new(gate: Arc<Gate>) -> Self {
+        Self { gate }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for GateMiddleware {
+    type Output = GateEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        GateEndpoint {
+            inner,
+            gate: self.gate.clone(),
+        }
+    }
+}
+
+pub struct GateEndpoint<E> {
+    inner: E,
+    gate: Arc<Gate>,
+}
+
+pub(crate) fn is_socket_io(path: &str) -> bool {
+    path == SOCKET_IO_PATH || path.starts_with("/api/socket.io/")
+}
+
+pub(crate) fn is_websocket_upgrade(req: &Request) -> bool {
+    let has = |name, token: &str| {
+        req.headers().get_all(name).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        })
+    };
+    has(UPGRADE, "websocket") && has(CONNECTION, "upgrade")
+}
+
+fn surface_of(req: &Request, socket_io: bool) -> Surface {
+    if req.method() == Method::OPTIONS && req.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        Surface::Preflight
+    } else if !socket_io {
+        Surface::Http
+    } else if is_websocket_upgrade(req) {
+        Surface::Websocket
+    } else if req.method() == Method::POST {
+        Surface::PollingPost
+    } else {
+        Surface::PollingGet
+    }
+}
+
+/// The Engine.IO session id of a request (`?sid=…`).
+pub(crate) fn engine_sid(req: &Request) -> Option<String> {
+    req.uri()
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("sid=").map(str::to_owned))
+}
+
+/// The body of a refusal: problem+json over HTTP, Engine.IO's error object on its endpoint so
+/// that official clients report a `connect_error`.
+fn refusal(decision: &Decision, socket_io: bool) -> Response {
+    let status = StatusCode::from_u16(decision.denial_status()).expect("400 or 403");
+    let mut resp = if socket_io {
+        let body = if status == StatusCode::BAD_REQUEST {
+            r#"{"code":3,"message":"Bad request"}"#
+        } else {
+            r#"{"code":4,"message":"Forbidden"}"#
+        };
+        Response::builder()
+            .status(status)
+            .content_type("application/json")
+            .body(body)
+    } else {
+        let (kind, title) = if decision.reason == Reason::MalformedOrigin {
+            ("malformed-origin", "Malformed Origin header")
+        } else {
+            ("origin-denied", "Origin not allowed")
+        };
+        // The log line carries the rule and the hints; clients get the reason, not the policy.
+        let body = serde_json::json!({
+            "type": format!("/problems/{kind}"),
+            "title": title,
+            "status": status.as_u16(),
+            "detail": decision.summary(),
+            "origin": decision.raw_origin,
+            "reason": decision.reason,
+            "public_origin": decision.public_origin,
+        });
+        Response::builder()
+            .status(status)
+            .content_type("application/problem+json")
+            .body(body.to_string())
+    };
+    cors::add_vary(resp.headers_mut(), cors::VARY_ACTUAL);
+    resp
+}
+
+fn session_mismatch(bound: &crate::policy::Origin, decision: &Decision) -> Response {
+    tracing::warn!(
+        origin = decision.raw_origin.as_deref(),
+        bound_origin = %bound,
+        peer = %decision.peer,
+        surface = %decision.surface,
+        "origin refused: the Engine.IO session is bound to another origin"
+    );
+    let mut resp = Response::builder()
+        .status(StatusCode::FORBIDDEN)
+        .content_type("application/json")
+        .body(r#"{"code":4,"message":"Forbidden"}"#);
+    cors::add_vary(resp.headers_mut(), cors::VARY_ACTUAL);
+    resp
+}
+
+/// The `sid` of an Engine.IO polling handshake answer (`0{"sid":"…",…}`).
+fn handshake_sid(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find(r#""sid":""#)? + 7;
+    let end = text[start..].find('"')?;
+    Some(text[start..start + end].to_owned())
+}
+
+impl<E: Endpoint> Endpoint for GateEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
+        let path = req.uri().path().to_owned();
+        let socket_io = is_socket_io(&path);
+        let surface = surface_of(&req, socket_io);
+        let peer = req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let (policy, decision) = self.gate.decide(&RequestFacts {
+            headers: req.headers(),
+            peer,
+            scheme: ConnScheme::Http,
+            surface,
+            path: &path,
+        });
+        if !decision.is_allowed() && decision.enforced {
+            return Ok(refusal(&decision, socket_io));
+        }
+        if surface == Surface::Preflight {
+            let mut resp = Response::builder().status(StatusCode::NO_CONTENT).finish();
+            cors::preflight(&policy, &decision, req.headers(), resp.headers_mut());
+            return Ok(resp);
+        }
+
+        // Engine.IO: later requests of a session must show its origin; a handshake opens a
+        // binding that the socket created from it can find in the request's extensions.
+        let mut opened = None;
+        if socket_io {
+            match engine_sid(&req) {
+                Some(sid) => {
+                    let check = self.gate.sessions.check(
+                        &sid,
+                        decision.origin.as_ref(),
+                        peer,
+                        req.headers(),
+                    );
+                    if let Check::Mismatch { bound } = check {
+                        return Ok(session_mismatch(&bound, &decision));
+                    }
+                }
+                None => {
+                    let handle = SessionHandle::new(decision.origin.clone(), peer, req.headers());
+                    req.extensions_mut().insert(handle.clone());
+                    opened = (surface == Surface::PollingGet).then_some(handle);
+                }
+            }
+        }
+
+        let mut resp = match self.inner.call(req).await {
+            Ok(r) => r.into_response(),
+            Err(e) => e.into_response(),
+        };
+        if let Some(handle) = opened
+            && resp.status() == StatusCode::OK
+        {
+            let body = resp.take_body().into_bytes().await?;
+            if let Some(sid) = handshake_sid(&body) {
+                self.gate.sessions.register(&sid, handle);
+            }
+            resp.set_body(body);
+        }
+        cors::actual(&policy, &decision, resp.headers_mut());
+        Ok(resp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handshake_sids() {
+        assert_eq!(
+            handshake_sid(br#"0{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"]}"#)
+                .as_deref(),
+            Some("lv_VI97HAXpY6yYWAAAC")
+        );
+        assert_eq!(handshake_sid(b"3probe"), None);
+    }
+}

@@ -1,0 +1,81 @@
+//! The gate: applies the policy's one decision to every surface.
+//!
+//! [`Gate::decide`] is the only way requests are judged here: it asks the active policy,
+//! counts the decision and logs a denial (rate-limited). The poem middleware in [`http`]
+//! calls it for every route, the Socket.IO endpoint included.
+
+pub mod cors;
+mod denials;
+pub mod http;
+mod metrics;
+mod sessions;
+
+use std::sync::Arc;
+
+pub use self::http::GateMiddleware;
+pub use denials::DenialLog;
+pub use metrics::Metrics;
+pub use sessions::{Binding, Check, SessionHandle, Sessions};
+
+use crate::policy::{Decision, Policy, PolicyError, PolicyStore, ReloadOutcome, RequestFacts};
+
+/// Where Socket.IO (Engine.IO) is served.
+pub const SOCKET_IO_PATH: &str = "/api/socket.io";
+
+pub struct Gate {
+    pub store: Arc<PolicyStore>,
+    pub metrics: Arc<Metrics>,
+    pub sessions: Sessions,
+    denials: DenialLog,
+}
+
+impl Gate {
+    pub fn new(store: Arc<PolicyStore>, metrics: Arc<Metrics>) -> Self {
+        metrics.activated(&store.status().version, None);
+        Self {
+            store,
+            metrics,
+            sessions: Sessions::default(),
+            denials: DenialLog::default(),
+        }
+    }
+
+    /// Decides one request with the active policy, counts it and logs a denial.
+    pub fn decide(&self, facts: &RequestFacts<'_>) -> (Arc<Policy>, Decision) {
+        let policy = self.store.current();
+        let decision = policy.decide(facts);
+        self.metrics.decision(&decision);
+        if !decision.is_allowed() {
+            self.denials.record(&decision);
+        }
+        (policy, decision)
+    }
+
+    /// Reloads the policy file; logs and counts the outcome.
+    pub fn reload(&self, trigger: &str) -> Result<ReloadOutcome, PolicyError> {
+        let previous = self.store.status().version;
+        let outcome = self.store.reload();
+        match &outcome {
+            Ok(ReloadOutcome::Activated(version)) => {
+                self.metrics.activated(version, Some(&previous));
+                let policy = self.store.current();
+                for d in &policy.diagnostics {
+                    tracing::warn!(trigger, "{d}");
+                }
+                tracing::info!(trigger, version = %version, previous = %previous, "policy activated");
+            }
+            Ok(ReloadOutcome::Unchanged(version)) => {
+                tracing::debug!(trigger, version = %version, "policy unchanged");
+            }
+            Err(error) => {
+                self.metrics.reload_failed();
+                tracing::error!(
+                    trigger,
+                    active_version = %previous,
+                    "policy reload refused, the last good policy stays active:\n{error}"
+                );
+            }
+        }
+        outcome
+    }
+}

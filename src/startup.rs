@@ -1,0 +1,175 @@
+//! Builds the server from its settings: policy store, gate, Socket.IO, API, reload triggers.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
+use poem::web::Data;
+use poem::{EndpointExt, IntoEndpoint, IntoResponse, Route, Server, get, handler};
+
+use crate::api::{self, AdminApi};
+use crate::auth::JwtKeys;
+use crate::config::Settings;
+use crate::gate::{Gate, GateMiddleware, Metrics};
+use crate::policy::{PolicyError, PolicyStore};
+use crate::realtime::Realtime;
+use crate::reload::{self, Reloader};
+
+/// Why the server could not start. A policy error means exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("the policy cannot be loaded:\n{0}")]
+    Policy(#[from] PolicyError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("cannot watch the policy file: {0}")]
+    Watch(#[from] notify::Error),
+    #[error("cannot install the SIGHUP handler: {0}")]
+    Signal(std::io::Error),
+}
+
+/// A built server, bound to its port, not yet serving.
+pub struct Application {
+    addr: SocketAddr,
+    acceptor: poem::listener::BoxAcceptor,
+    app: poem::endpoint::BoxEndpoint<'static>,
+    reloader: Arc<Reloader>,
+    _watcher: Option<notify::RecommendedWatcher>,
+}
+
+#[handler]
+fn healthz() -> &'static str {
+    "ok"
+}
+
+#[handler]
+fn readyz(gate: Data<&Arc<Gate>>) -> impl IntoResponse {
+    poem::web::Json(serde_json::json!({
+        "status": "ready",
+        "policy_version": gate.store.status().version,
+    }))
+}
+
+#[handler]
+fn metrics(gate: Data<&Arc<Gate>>) -> impl IntoResponse {
+    gate.metrics
+        .render()
+        .with_content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let store = Arc::new(PolicyStore::open(&settings.policy)?);
+        let policy = store.current();
+        for d in &policy.diagnostics {
+            tracing::warn!("{d}");
+        }
+        if settings.jwt_secret.generated {
+            tracing::warn!(
+                "no JWT secret configured (GAVEL_JWT_SECRET): generated one for this process; \
+                 its tokens stop working when it exits"
+            );
+        }
+        let keys = JwtKeys::new(settings.jwt_secret.value.as_bytes());
+        let gate = Arc::new(Gate::new(store.clone(), Arc::new(Metrics::new())));
+        let reloader = Arc::new(Reloader::new(
+            gate.clone(),
+            settings.disconnect_denied_sessions,
+        ));
+        let realtime = Realtime::new(keys.clone());
+        reloader.attach(realtime.clone());
+
+        let watcher = if settings.watch_policy {
+            Some(reload::watch(
+                &settings.policy,
+                settings.reload_debounce,
+                reloader.clone(),
+            )?)
+        } else {
+            None
+        };
+        #[cfg(unix)]
+        reload::on_sighup(reloader.clone()).map_err(StartupError::Signal)?;
+
+        let apis = api::service(AdminApi::new(reloader.clone()));
+        let spec = apis.spec_endpoint();
+        let docs = apis.swagger_ui();
+        let app = Route::new()
+            .at("/healthz", get(healthz))
+            .at("/readyz", get(readyz))
+            .at("/metrics", get(metrics))
+            .at("/api/openapi.json", spec)
+            .nest("/docs", docs)
+            .at("/api/socket.io", realtime.endpoint())
+            .at("/api/socket.io/*", realtime.endpoint())
+            .nest(
+                api::BASE_PATH,
+                apis.into_endpoint()
+                    .catch_all_error(|e| async move { api::problem_response(e) }),
+            )
+            .data(gate.clone())
+            .data(keys)
+            .with(GateMiddleware::new(gate))
+            .boxed();
+
+        let acceptor = TcpListener::bind(settings.bind.to_string())
+            .into_acceptor()
+            .await
+            .map_err(|e| StartupError::Bind(settings.bind, e))?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .unwrap_or(settings.bind);
+        tracing::info!(
+            address = %addr,
+            policy = %settings.policy.display(),
+            policy_version = %store.status().version,
+            "Gavel is listening on http://{addr}/ (health: /healthz, metrics: /metrics, API docs: /docs)"
+        );
+        Ok(Self {
+            addr,
+            acceptor: acceptor.boxed(),
+            app,
+            reloader,
+            _watcher: watcher,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn reloader(&self) -> Arc<Reloader> {
+        self.reloader.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests (10 s at most).
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(self.app, shutdown, Some(Duration::from_secs(10)))
+            .await
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
