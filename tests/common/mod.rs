@@ -1,0 +1,132 @@
+//! One `spawn_app()` for black-box tests: a real server on a random port, its policy in a
+//! fresh temporary directory.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use gavel::auth::{JwtKeys, Role};
+use gavel::config::{JwtSecret, LogFormat, Settings};
+use gavel::startup::Application;
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret!";
+
+pub struct TestApp {
+    pub base: String,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    pub policy: PathBuf,
+    pub client: reqwest::Client,
+    pub keys: JwtKeys,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub async fn spawn_app(policy: &str) -> TestApp {
+    spawn_app_with(policy, true).await
+}
+
+/// Like [`spawn_app`]; `watch = false` leaves reloads to SIGHUP and the admin API.
+pub async fn spawn_app_with(policy: &str, watch: bool) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policy.toml");
+    std::fs::write(&path, policy).unwrap();
+    let settings = Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        policy: path.clone(),
+        database_url: "sqlite::memory:".into(),
+        jwt_secret: JwtSecret {
+            value: SECRET.into(),
+            generated: false,
+        },
+        log_format: LogFormat::Text,
+        disconnect_denied_sessions: true,
+        watch_policy: watch,
+        reload_debounce: Duration::from_millis(50),
+    };
+    let app = Application::build(&settings).await.expect("server starts");
+    let port = app.addr().port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        port,
+        dir,
+        policy: path,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        keys: JwtKeys::new(SECRET.as_bytes()),
+        stop: Some(stop),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn admin_token(&self) -> String {
+        self.keys
+            .mint("admin", Role::Admin, Duration::from_secs(300))
+    }
+
+    pub async fn get_with_origin(&self, path: &str, origin: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Polls `check` until it holds or `deadline` passes; no fixed sleeps.
+    pub async fn eventually<F, Fut>(&self, what: &str, deadline: Duration, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let start = Instant::now();
+        loop {
+            if check().await {
+                return;
+            }
+            assert!(
+                start.elapsed() < deadline,
+                "{what}: not within {deadline:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn status_for(&self, origin: &str) -> u16 {
+        self.get_with_origin("/healthz", origin)
+            .await
+            .status()
+            .as_u16()
+    }
+}
+
+/// A policy allowing exactly these origins (by exact rules), credentials on.
+pub fn policy_allowing(origins: &[&str]) -> String {
+    let mut s = String::from(
+        "version = 1\n[cors]\ncredentials = true\nmax_age_secs = 600\nallow_methods = [\"GET\", \"POST\"]\nallow_headers = [\"authorization\", \"content-type\"]\nexpose_headers = [\"x-request-id\"]\n",
+    );
+    for (i, o) in origins.iter().enumerate() {
+        s.push_str(&format!(
+            "[[allow]]\nname = \"origin-{i}\"\nexact = \"{o}\"\n"
+        ));
+    }
+    s
+}
