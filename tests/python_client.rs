@@ -1,0 +1,43 @@
+//! python-socketio (the seed app's stack, pip) against a real server.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::clients::{Driven, python, repo};
+use common::{policy_allowing, spawn_app_with};
+use gavel::auth::Role;
+
+const ALLOWED: &str = "http://localhost:5173";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_socketio_on_both_transports() {
+    let app = spawn_app_with(&policy_allowing(&[ALLOWED]), false).await;
+    let token = app.keys.mint("py", Role::User, Duration::from_secs(300));
+    let base = app.base.clone();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::new(python());
+        cmd.arg(repo().join("tests/py/socketio_clients.py"))
+            .args([&base, &token, ALLOWED, "https://evil.example"]);
+        Driven::spawn(cmd).finish(Duration::from_secs(60))
+    })
+    .await
+    .unwrap();
+    let check = |name: &str| {
+        lines
+            .iter()
+            .find(|l| l["check"] == name)
+            .unwrap_or_else(|| panic!("no result for {name}: {lines:#?}"))
+            .clone()
+    };
+    assert_eq!(check("polling-then-upgrade")["transport"], "websocket");
+    assert_eq!(check("websocket-only")["transport"], "websocket");
+    // Polling: the Engine.IO error body reaches the client as a connect_error.
+    let polling = check("denied-polling");
+    assert_eq!(polling["error"], "Unexpected status code 403 in server response");
+    assert_eq!(polling["namespace_errors"][0]["message"], "Forbidden");
+    assert_eq!(check("denied-websocket")["error"], "Connection error");
+    let bad = check("bad-jwt");
+    assert!(bad.to_string().contains("malformed token"), "{bad}");
+}
