@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
-# Throughput of a trivial route without and with the origin gate, in one run.
-# The server (one tokio thread) is pinned to core 0, wrk to core 1.
+# Throughput of a trivial route without and with the origin gate, in one run: the same
+# request with an allowed Origin to both, plus the gated route without Origin. The server (one
+# tokio thread) is pinned to core 0, wrk to core 1; rounds alternate; medians are printed.
 #
-#   benches/gate.sh [seconds]        (needs wrk: apt-get install wrk)
+#   benches/gate.sh [seconds-per-run] [rounds]        (needs wrk: apt-get install wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-10}
+secs=${1:-5}
+rounds=${2:-5}
 cargo build --release --example gate_bench_server
+rm -f /tmp/gate_bench_ports
 taskset -c 0 target/release/examples/gate_bench_server policies/development.toml > /tmp/gate_bench_ports &
 server=$!
 trap 'kill $server' EXIT
 until [ -s /tmp/gate_bench_ports ]; do sleep 0.1; done
 eval "$(cat /tmp/gate_bench_ports)"
-run() { # name port
-  taskset -c 1 wrk -t1 -c32 -d"${secs}s" -H 'Origin: http://localhost:5173' "http://127.0.0.1:$2/hello" \
-    | awk -v n="$1" '/Requests\/sec/ {print n, $2} /Latency/ && !l {print n "-latency-avg", $2; l=1}'
+rps() { # port [origin]
+  local h=()
+  [ -n "${2:-}" ] && h=(-H "Origin: $2")
+  taskset -c 1 wrk -t1 -c32 -d"${secs}s" "${h[@]}" "http://127.0.0.1:$1/hello" | awk '/Requests\/sec/ {print $2}'
 }
-for round in 1 2 3; do
-  run plain "$plain"
-  run gated "$gated"
+results=$(mktemp)
+for _ in $(seq "$rounds"); do
+  echo "plain $(rps "$plain" http://localhost:5173)" >> "$results"
+  echo "gated $(rps "$gated" http://localhost:5173)" >> "$results"
+  echo "gated-no-origin $(rps "$gated")" >> "$results"
 done
+cat "$results"
+median() { grep "^$1 " "$results" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+p=$(median plain); g=$(median gated); n=$(median gated-no-origin)
+echo "median requests/s: plain $p, gated $g ($(awk -v a="$g" -v b="$p" 'BEGIN{printf "%.1f", (1-a/b)*100}')% less), gated without Origin $n ($(awk -v a="$n" -v b="$p" 'BEGIN{printf "%.1f", (1-a/b)*100}')% less)"

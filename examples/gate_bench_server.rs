@@ -17,7 +17,10 @@ fn hello() -> &'static str {
 }
 
 async fn serve(app: poem::endpoint::BoxEndpoint<'static>) -> u16 {
-    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
     let port = acceptor.local_addr()[0].as_socket_addr().unwrap().port();
     tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
     port
@@ -25,7 +28,9 @@ async fn serve(app: poem::endpoint::BoxEndpoint<'static>) -> u16 {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let policy = std::env::args().nth(1).unwrap_or_else(|| "policies/development.toml".into());
+    let policy = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "policies/development.toml".into());
     let store = Arc::new(PolicyStore::open(&policy).expect("valid policy"));
     let gate = Arc::new(Gate::new(store, Arc::new(Metrics::new())));
     let plain = serve(Route::new().at("/hello", get(hello)).boxed()).await;

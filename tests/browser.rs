@@ -23,7 +23,9 @@ fn free_port() -> u16 {
 async fn run_page(app: &common::TestApp, page_port: u16) -> serde_json::Value {
     let api = format!("http://localhost:{}", app.port);
     let admin = app.admin_token();
-    let user = app.keys.mint("browser", Role::User, Duration::from_secs(300));
+    let user = app
+        .keys
+        .mint("browser", Role::User, Duration::from_secs(300));
     tokio::task::spawn_blocking(move || {
         let dir = js_dir();
         let mut cmd = Command::new("node");
@@ -48,9 +50,16 @@ async fn chromium_succeeds_when_allowed_and_fails_when_denied() {
     assert_eq!(allowed["fetch"]["status"], 200, "{allowed}");
     assert_eq!(allowed["fetch"]["verdict"], "allow", "{allowed}");
     assert_eq!(allowed["socket"]["ok"], true, "{allowed}");
-    assert!(allowed["socket"]["server_now"].as_u64().is_some(), "{allowed}");
+    assert!(
+        allowed["socket"]["server_now"].as_u64().is_some(),
+        "{allowed}"
+    );
 
-    std::fs::write(&app.policy, policy_allowing(&["https://someone-else.example"])).unwrap();
+    std::fs::write(
+        &app.policy,
+        policy_allowing(&["https://someone-else.example"]),
+    )
+    .unwrap();
     let resp = app
         .client
         .post(app.url("/api/admin/policy/reload"))
@@ -62,7 +71,10 @@ async fn chromium_succeeds_when_allowed_and_fails_when_denied() {
 
     let denied = run_page(&app, page_port).await;
     assert_eq!(denied["fetch"]["ok"], false, "{denied}");
-    assert_eq!(denied["fetch"]["error"], "TypeError: Failed to fetch", "{denied}");
+    assert_eq!(
+        denied["fetch"]["error"], "TypeError: Failed to fetch",
+        "{denied}"
+    );
     assert_eq!(denied["socket"]["ok"], false, "{denied}");
     assert_eq!(denied["socket"]["error"], "xhr poll error", "{denied}");
     let errors = denied["consoleErrors"].to_string();

@@ -188,7 +188,7 @@ fn decisions_carry_the_policy_version_and_rule_location() {
         "203.0.113.1",
         &[("origin", "https://draft.example.com")],
     );
-    assert_eq!(d.policy_version, format!("7-{}", &p.source.sha256[..12]));
+    assert_eq!(&*d.policy_version, format!("7-{}", &p.source.sha256[..12]));
     let rule = d.rule.unwrap();
     assert_eq!(
         (rule.name.as_str(), rule.file.as_str(), rule.line),

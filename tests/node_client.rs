@@ -16,7 +16,9 @@ const DENIED: &str = "https://evil.example";
 fn node(args: &[&str]) -> Driven {
     let dir = js_dir();
     let mut cmd = Command::new("node");
-    cmd.arg(dir.join("socketio_clients.mjs")).args(args).current_dir(dir);
+    cmd.arg(dir.join("socketio_clients.mjs"))
+        .args(args)
+        .current_dir(dir);
     Driven::spawn(cmd)
 }
 
@@ -40,10 +42,23 @@ async fn socket_io_client_connects_acks_and_is_refused_where_it_must_be() {
     assert_eq!(check("polling-then-upgrade")["transport"], "websocket");
     assert_eq!(check("websocket-only")["transport"], "websocket");
     assert_eq!(check("polling-only")["transport"], "polling");
-    assert!(check("polling-then-upgrade")["server_now"].as_u64().unwrap() > 1_700_000_000_000);
+    assert!(
+        check("polling-then-upgrade")["server_now"]
+            .as_u64()
+            .unwrap()
+            > 1_700_000_000_000
+    );
     // Refused by the gate: the client reports a transport-level connect_error.
-    assert_eq!(check("denied-polling")["error"], "xhr poll error", "{lines:#?}");
-    assert_eq!(check("denied-websocket")["error"], "websocket error", "{lines:#?}");
+    assert_eq!(
+        check("denied-polling")["error"],
+        "xhr poll error",
+        "{lines:#?}"
+    );
+    assert_eq!(
+        check("denied-websocket")["error"],
+        "websocket error",
+        "{lines:#?}"
+    );
     // Refused by the auth middleware: the message names the reason.
     assert_eq!(check("bad-jwt")["error"], "malformed token");
     assert_eq!(check("missing-jwt")["error"], "missing token");
@@ -80,8 +95,24 @@ async fn a_reload_that_denies_its_origin_disconnects_an_open_socket() {
     .await
     .unwrap();
     assert_eq!(revoked["why"]["reason"], "no-rule-matched");
-    assert!(revoked["why"]["policy_version"].as_str().unwrap().starts_with("2-"));
+    assert!(
+        revoked["why"]["policy_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("2-")
+    );
     assert_eq!(revoked["reason"], "io server disconnect");
-    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("gavel_sessions_disconnected_by_reload_total 1"), "{metrics}");
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("gavel_sessions_disconnected_by_reload_total 1"),
+        "{metrics}"
+    );
 }

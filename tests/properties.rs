@@ -125,7 +125,7 @@ proptest! {
             let slow = scan.decide(&facts);
             prop_assert_eq!(fast.verdict, slow.verdict, "{}", o);
             prop_assert_eq!(fast.reason, slow.reason, "{}", o);
-            prop_assert_eq!(fast.rule.map(|r| r.name), slow.rule.map(|r| r.name), "{}", o);
+            prop_assert_eq!(fast.rule.map(|r| r.name.clone()), slow.rule.map(|r| r.name.clone()), "{}", o);
             prop_assert_eq!(fast.hints, slow.hints, "{}", o);
         }
     }

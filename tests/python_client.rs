@@ -18,8 +18,12 @@ async fn python_socketio_on_both_transports() {
     let base = app.base.clone();
     let lines = tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new(python());
-        cmd.arg(repo().join("tests/py/socketio_clients.py"))
-            .args([&base, &token, ALLOWED, "https://evil.example"]);
+        cmd.arg(repo().join("tests/py/socketio_clients.py")).args([
+            &base,
+            &token,
+            ALLOWED,
+            "https://evil.example",
+        ]);
         Driven::spawn(cmd).finish(Duration::from_secs(60))
     })
     .await
@@ -35,7 +39,10 @@ async fn python_socketio_on_both_transports() {
     assert_eq!(check("websocket-only")["transport"], "websocket");
     // Polling: the Engine.IO error body reaches the client as a connect_error.
     let polling = check("denied-polling");
-    assert_eq!(polling["error"], "Unexpected status code 403 in server response");
+    assert_eq!(
+        polling["error"],
+        "Unexpected status code 403 in server response"
+    );
     assert_eq!(polling["namespace_errors"][0]["message"], "Forbidden");
     assert_eq!(check("denied-websocket")["error"], "Connection error");
     let bad = check("bad-jwt");

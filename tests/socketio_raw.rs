@@ -34,7 +34,9 @@ async fn handshake(app: &TestApp) -> String {
 async fn post(app: &TestApp, sid: &str, origin: Option<&str>, body: String) -> reqwest::Response {
     let mut req = app
         .client
-        .post(app.url(&format!("/api/socket.io/?EIO=4&transport=polling&sid={sid}")))
+        .post(app.url(&format!(
+            "/api/socket.io/?EIO=4&transport=polling&sid={sid}"
+        )))
         .header("content-type", "text/plain;charset=UTF-8")
         .body(body);
     if let Some(o) = origin {
@@ -60,7 +62,9 @@ async fn handshake_without_origin_then_post_with_the_allowed_origin_succeeds() {
     // The namespace answers the connect on the next poll, with the same origin.
     let resp = app
         .client
-        .get(app.url(&format!("/api/socket.io/?EIO=4&transport=polling&sid={sid}")))
+        .get(app.url(&format!(
+            "/api/socket.io/?EIO=4&transport=polling&sid={sid}"
+        )))
         .header("origin", FRONTEND)
         .send()
         .await
@@ -74,24 +78,44 @@ async fn handshake_without_origin_then_post_with_the_allowed_origin_succeeds() {
 async fn a_denied_origin_on_a_post_is_refused_with_an_engine_io_error() {
     let app = spawn_app(&policy()).await;
     let sid = handshake(&app).await;
-    let resp = post(&app, &sid, Some("https://evil.example"), connect_packet(&app)).await;
+    let resp = post(
+        &app,
+        &sid,
+        Some("https://evil.example"),
+        connect_packet(&app),
+    )
+    .await;
     assert_eq!(resp.status(), 403);
-    assert_eq!(resp.text().await.unwrap(), r#"{"code":4,"message":"Forbidden"}"#);
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"code":4,"message":"Forbidden"}"#
+    );
     let resp = post(&app, &sid, Some("https://draft.example.com/"), EVENT.into()).await;
     assert_eq!(resp.status(), 400);
-    assert_eq!(resp.text().await.unwrap(), r#"{"code":3,"message":"Bad request"}"#);
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"code":3,"message":"Bad request"}"#
+    );
 }
 
 #[tokio::test]
 async fn a_session_keeps_the_origin_it_was_bound_to() {
     let app = spawn_app(&policy()).await;
     let sid = handshake(&app).await;
-    assert_eq!(post(&app, &sid, Some(FRONTEND), connect_packet(&app)).await.status(), 200);
+    assert_eq!(
+        post(&app, &sid, Some(FRONTEND), connect_packet(&app))
+            .await
+            .status(),
+        200
+    );
     // Omitting Origin later is fine; another allowed origin is not.
     assert_eq!(post(&app, &sid, None, EVENT.into()).await.status(), 200);
     let resp = post(&app, &sid, Some(OTHER), EVENT.into()).await;
     assert_eq!(resp.status(), 403);
-    assert_eq!(resp.text().await.unwrap(), r#"{"code":4,"message":"Forbidden"}"#);
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"code":4,"message":"Forbidden"}"#
+    );
     // A session opened with an Origin is bound from the start.
     let resp = app
         .client
@@ -103,8 +127,18 @@ async fn a_session_keeps_the_origin_it_was_bound_to() {
     let body = resp.text().await.unwrap();
     let open: serde_json::Value = serde_json::from_str(body.strip_prefix('0').unwrap()).unwrap();
     let sid2 = open["sid"].as_str().unwrap();
-    assert_eq!(post(&app, sid2, Some(FRONTEND), EVENT.into()).await.status(), 403);
-    assert_eq!(post(&app, sid2, Some(OTHER), connect_packet(&app)).await.status(), 200);
+    assert_eq!(
+        post(&app, sid2, Some(FRONTEND), EVENT.into())
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        post(&app, sid2, Some(OTHER), connect_packet(&app))
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -112,7 +146,10 @@ async fn polling_preflights_are_answered_by_the_gate() {
     let app = spawn_app(&policy()).await;
     let resp = app
         .client
-        .request(reqwest::Method::OPTIONS, app.url("/api/socket.io/?EIO=4&transport=polling"))
+        .request(
+            reqwest::Method::OPTIONS,
+            app.url("/api/socket.io/?EIO=4&transport=polling"),
+        )
         .header("origin", FRONTEND)
         .header("access-control-request-method", "POST")
         .header("access-control-request-headers", "content-type")
@@ -121,15 +158,24 @@ async fn polling_preflights_are_answered_by_the_gate() {
         .unwrap();
     assert_eq!(resp.status(), 204);
     assert_eq!(resp.headers()["access-control-allow-origin"], FRONTEND);
-    assert_eq!(resp.headers()["access-control-allow-headers"], "content-type");
+    assert_eq!(
+        resp.headers()["access-control-allow-headers"],
+        "content-type"
+    );
     let resp = app
         .client
-        .request(reqwest::Method::OPTIONS, app.url("/api/socket.io/?EIO=4&transport=polling"))
+        .request(
+            reqwest::Method::OPTIONS,
+            app.url("/api/socket.io/?EIO=4&transport=polling"),
+        )
         .header("origin", "https://evil.example")
         .header("access-control-request-method", "POST")
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 403);
-    assert_eq!(resp.text().await.unwrap(), r#"{"code":4,"message":"Forbidden"}"#);
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"code":4,"message":"Forbidden"}"#
+    );
 }

@@ -217,7 +217,7 @@ impl AdminApi {
             }
         }
         let policy = self.reloader().gate().store.current();
-        let decision = policy.decide(&RequestFacts {
+        let decision = policy.explain(&RequestFacts {
             headers: &headers,
             peer,
             scheme,

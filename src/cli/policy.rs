@@ -81,7 +81,7 @@ pub(crate) fn explain(args: &ExplainArgs) -> ExitCode {
         }
     };
     let (headers, peer, scheme, surface) = &facts;
-    let decision = policy.decide(&RequestFacts {
+    let decision = policy.explain(&RequestFacts {
         headers,
         peer: *peer,
         scheme: *scheme,

@@ -18,7 +18,11 @@ pub const VARY_PREFLIGHT: &str =
 
 /// The `Access-Control-Allow-Origin` value for a decision that lets the request through, or
 /// `None` when there is nothing to allow (no Origin, or a malformed one).
-fn allow_origin(policy: &Policy, decision: &Decision) -> Option<HeaderValue> {
+fn allow_origin(
+    policy: &Policy,
+    decision: &Decision,
+    sent: Option<&HeaderValue>,
+) -> Option<HeaderValue> {
     let wildcard = decision.rule.as_ref().is_some_and(|r| r.kind == "wildcard");
     if wildcard && !policy.cors.credentials {
         return Some(HeaderValue::from_static("*"));
@@ -28,17 +32,26 @@ fn allow_origin(policy: &Policy, decision: &Decision) -> Option<HeaderValue> {
         Reason::NullOrigin => Some(HeaderValue::from_static("null")),
         // Echo what the browser sent (trimmed): it compares byte for byte with its own
         // serialization, which is what the normalized origin equals for every browser.
-        _ => decision
-            .raw_origin
-            .as_deref()
-            .and_then(|raw| HeaderValue::from_str(raw.trim()).ok()),
+        _ => match sent {
+            Some(v) if v.as_bytes().trim_ascii().len() == v.len() => Some(v.clone()),
+            _ => decision
+                .raw_origin
+                .as_deref()
+                .and_then(|raw| HeaderValue::from_str(raw.trim()).ok()),
+        },
     }
 }
 
-/// Headers for an actual (non-preflight) request from an origin the gate lets through.
-pub fn actual(policy: &Policy, decision: &Decision, out: &mut HeaderMap) {
+/// Headers for an actual (non-preflight) request from an origin the gate lets through;
+/// `sent` is the request's `Origin` header, echoed without a copy.
+pub fn actual(
+    policy: &Policy,
+    decision: &Decision,
+    sent: Option<&HeaderValue>,
+    out: &mut HeaderMap,
+) {
     add_vary(out, VARY_ACTUAL);
-    let Some(origin) = allow_origin(policy, decision) else {
+    let Some(origin) = allow_origin(policy, decision, sent) else {
         return;
     };
     out.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
@@ -60,7 +73,8 @@ pub fn actual(policy: &Policy, decision: &Decision, out: &mut HeaderMap) {
 /// headers the policy allows.
 pub fn preflight(policy: &Policy, decision: &Decision, request: &HeaderMap, out: &mut HeaderMap) {
     add_vary(out, VARY_PREFLIGHT);
-    let Some(origin) = allow_origin(policy, decision) else {
+    let sent = request.get(http::header::ORIGIN);
+    let Some(origin) = allow_origin(policy, decision, sent) else {
         return;
     };
     out.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
@@ -72,7 +86,7 @@ pub fn preflight(policy: &Policy, decision: &Decision, request: &HeaderMap, out:
     }
     out.insert(
         ACCESS_CONTROL_ALLOW_METHODS,
-        join(policy.cors.allow_methods.iter().map(|m| m.as_str())),
+        policy.cors.allow_methods_value.clone(),
     );
     let requested: Vec<String> = request
         .get_all(ACCESS_CONTROL_REQUEST_HEADERS)
@@ -114,6 +128,5 @@ pub fn add_vary(out: &mut HeaderMap, value: &'static str) {
 }
 
 fn join<'a>(items: impl Iterator<Item = &'a str>) -> HeaderValue {
-    HeaderValue::from_str(&items.collect::<Vec<_>>().join(", "))
-        .expect("validated header names and methods")
+    HeaderValue::from_str(&items.collect::<Vec<_>>().join(", ")).expect("validated header names")
 }

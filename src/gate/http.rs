@@ -189,6 +189,7 @@ impl<E: Endpoint> Endpoint for GateEndpoint<E> {
             }
         }
 
+        let sent_origin = req.headers().get(poem::http::header::ORIGIN).cloned();
         let mut resp = match self.inner.call(req).await {
             Ok(r) => r.into_response(),
             Err(e) => e.into_response(),
@@ -202,7 +203,7 @@ impl<E: Endpoint> Endpoint for GateEndpoint<E> {
             }
             resp.set_body(body);
         }
-        cors::actual(&policy, &decision, resp.headers_mut());
+        cors::actual(&policy, &decision, sent_origin.as_ref(), resp.headers_mut());
         Ok(resp)
     }
 }

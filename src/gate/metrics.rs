@@ -1,19 +1,58 @@
 //! Prometheus metrics of the gate and the policy store (`/metrics`, text format).
 
-use prometheus_client::encoding::EncodeLabelSet;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use crate::policy::Decision;
+use crate::policy::{Decision, RuleRef};
+
+/// The deciding rule's name, or the reason kind when no rule decided. Holds the decision's
+/// `Arc` so counting a decision allocates nothing.
+#[derive(Clone, Debug)]
+enum RuleLabel {
+    Rule(Arc<RuleRef>),
+    Reason(&'static str),
+}
+
+impl RuleLabel {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Rule(r) => &r.name,
+            Self::Reason(r) => r,
+        }
+    }
+}
+
+impl PartialEq for RuleLabel {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RuleLabel {}
+
+impl Hash for RuleLabel {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl EncodeLabelValue for RuleLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        EncodeLabelValue::encode(&self.as_str(), encoder)
+    }
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
     verdict: &'static str,
     surface: &'static str,
-    /// The deciding rule's name, or the reason kind when no rule decided.
-    rule: String,
+    rule: RuleLabel,
     enforced: &'static str,
 }
 
@@ -81,10 +120,10 @@ impl Metrics {
     }
 
     pub fn decision(&self, d: &Decision) {
-        let rule = d
-            .rule
-            .as_ref()
-            .map_or_else(|| d.reason.as_str().to_owned(), |r| r.name.clone());
+        let rule = match &d.rule {
+            Some(r) => RuleLabel::Rule(r.clone()),
+            None => RuleLabel::Reason(d.reason.as_str()),
+        };
         self.decisions
             .get_or_create(&DecisionLabels {
                 verdict: d.verdict.as_str(),

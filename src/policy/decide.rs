@@ -6,27 +6,42 @@
 //! 4. the first allow rule in file order that matches allows;
 //! 5. otherwise: denied, with near-miss hints.
 
+use std::cell::OnceCell;
+
 use super::decision::{Decision, Reason, Verdict};
 use super::facts::RequestFacts;
 use super::hints;
 use super::origin::{Origin, RequestOrigin};
+use super::proxy::ProxyReport;
 use super::rules::{Matcher, Rule, RuleSet, ScanningRuleSet};
 use super::{Mode, Policy};
 
 /// Finds the first rule of a kind that matches; compiled sets and the scanning baseline both
 /// implement it, so they share everything else.
 pub(crate) trait Lookup {
-    fn first_match(&self, origin: &Origin, public: Option<&Origin>) -> Option<&Rule>;
+    fn first_match<'p>(
+        &self,
+        origin: &Origin,
+        public: &dyn Fn() -> Option<&'p Origin>,
+    ) -> Option<&Rule>;
 }
 
 impl Lookup for RuleSet {
-    fn first_match(&self, origin: &Origin, public: Option<&Origin>) -> Option<&Rule> {
+    fn first_match<'p>(
+        &self,
+        origin: &Origin,
+        public: &dyn Fn() -> Option<&'p Origin>,
+    ) -> Option<&Rule> {
         RuleSet::first_match(self, origin, public)
     }
 }
 
 impl Lookup for ScanningRuleSet<'_> {
-    fn first_match(&self, origin: &Origin, public: Option<&Origin>) -> Option<&Rule> {
+    fn first_match<'p>(
+        &self,
+        origin: &Origin,
+        public: &dyn Fn() -> Option<&'p Origin>,
+    ) -> Option<&Rule> {
         ScanningRuleSet::first_match(self, origin, public)
     }
 }
@@ -38,7 +53,9 @@ pub(crate) fn decide(
     facts: &RequestFacts<'_>,
 ) -> Decision {
     let request_origin = RequestOrigin::from_headers(facts.headers);
-    let (public_origin, proxy) = policy.trusted_proxies.public_origin(facts);
+    // Computed when a `same_origin` rule needs it or a denial must be explained.
+    let public_cell = OnceCell::new();
+    let public_of = || public_cell.get_or_init(|| policy.trusted_proxies.public_origin(facts));
     let mut decision = Decision {
         verdict: Verdict::Deny,
         reason: Reason::NoRuleMatched,
@@ -46,14 +63,14 @@ pub(crate) fn decide(
         raw_origin: None,
         origin: None,
         malformed: None,
-        public_origin,
-        proxy,
+        public_origin: None,
+        proxy: ProxyReport::default(),
         surface: facts.surface,
         peer: facts.peer,
         path: facts.path.to_owned(),
         hints: Vec::new(),
         enforced: policy.mode == Mode::Enforce,
-        policy_version: policy.version().to_owned(),
+        policy_version: policy.version.clone(),
     };
     match request_origin {
         RequestOrigin::Missing => {
@@ -66,24 +83,26 @@ pub(crate) fn decide(
             decision.verdict = policy.null_origin;
         }
         RequestOrigin::Malformed { raw, problem } => {
+            (decision.public_origin, decision.proxy) = public_of().clone();
             decision.reason = Reason::MalformedOrigin;
             decision.hints = hints::for_malformed(allow, deny, &raw, &problem, &decision);
             decision.raw_origin = Some(raw);
             decision.malformed = Some(problem);
         }
         RequestOrigin::Present(origin) => {
-            let public = decision.public_origin.as_ref();
-            if let Some(rule) = deny.first_match(&origin, public) {
+            let public = || public_of().0.as_ref();
+            if let Some(rule) = deny.first_match(&origin, &public) {
                 decision.reason = Reason::DenyRule;
-                decision.rule = Some(rule.into());
-            } else if let Some(rule) = allow.first_match(&origin, public) {
+                decision.rule = Some(rule.reference());
+            } else if let Some(rule) = allow.first_match(&origin, &public) {
                 decision.verdict = Verdict::Allow;
                 decision.reason = match rule.matcher {
                     Matcher::SameOrigin => Reason::SameOrigin,
                     _ => Reason::AllowRule,
                 };
-                decision.rule = Some(rule.into());
+                decision.rule = Some(rule.reference());
             } else {
+                (decision.public_origin, decision.proxy) = public_of().clone();
                 decision.hints = hints::near_misses(policy, allow, deny, &origin, &decision);
             }
             decision.raw_origin = facts
@@ -97,6 +116,13 @@ pub(crate) fn decide(
         && let Some(hint) = hints::for_requests_setting(&decision)
     {
         decision.hints.push(hint);
+    }
+    if decision.verdict == Verdict::Deny {
+        // A denial's log line always shows the public origin.
+        public_of();
+    }
+    if let Some((public, proxy)) = public_cell.into_inner() {
+        (decision.public_origin, decision.proxy) = (public, proxy);
     }
     decision
 }

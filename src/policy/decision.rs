@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use super::facts::Surface;
 use super::origin::{MalformedOrigin, Origin};
@@ -78,7 +79,7 @@ pub struct Decision {
     pub verdict: Verdict,
     pub reason: Reason,
     /// The rule that decided, if a rule did.
-    pub rule: Option<RuleRef>,
+    pub rule: Option<Arc<RuleRef>>,
     /// The `Origin` header as received (`None` when there was none).
     pub raw_origin: Option<String>,
     /// The normalized origin (`None` when missing, `null` or malformed).
@@ -96,7 +97,7 @@ pub struct Decision {
     /// `false` in `report-only` mode: a denial is logged and counted but not enforced.
     pub enforced: bool,
     /// The version of the policy that decided (`counter-hash` once a store activated it).
-    pub policy_version: String,
+    pub policy_version: Arc<str>,
 }
 
 impl Decision {

@@ -32,10 +32,11 @@ fn allowed_by<'a>(
     origin: &Origin,
     public: Option<&Origin>,
 ) -> Option<&'a Rule> {
-    if deny.first_match(origin, public).is_some() {
+    let public = || public;
+    if deny.first_match(origin, &public).is_some() {
         return None;
     }
-    allow.first_match(origin, public)
+    allow.first_match(origin, &public)
 }
 
 /// Hints for an origin that no allow rule matched.

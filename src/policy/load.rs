@@ -172,7 +172,7 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
         deny,
         exact_by_host,
         expectations,
-        version: String::new(),
+        version: "".into(),
     };
     policy.set_counter(0);
     let failures = policy.check_expectations();
@@ -260,12 +260,25 @@ fn cors(raw: &RawCors, d: &mut Diagnostics) -> CorsSettings {
             })
             .collect::<Vec<_>>()
     };
+    let expose_headers = header_names(&raw.expose_headers, d);
+    let join = |items: Vec<&str>| {
+        http::HeaderValue::from_str(&items.join(", ")).expect("validated tokens")
+    };
     CorsSettings {
         credentials: raw.credentials.unwrap_or(false),
         max_age_secs,
+        allow_methods_value: join(allow_methods.iter().map(http::Method::as_str).collect()),
+        expose_headers_value: (!expose_headers.is_empty()).then(|| {
+            join(
+                expose_headers
+                    .iter()
+                    .map(http::HeaderName::as_str)
+                    .collect(),
+            )
+        }),
         allow_methods,
         allow_headers: header_names(&raw.allow_headers, d),
-        expose_headers: header_names(&raw.expose_headers, d),
+        expose_headers,
     }
 }
 
@@ -494,13 +507,7 @@ fn rule(
             d.warning(&f.span(), format!("`{key}` has no effect on this rule"));
         }
     }
-    Some(Rule {
-        name,
-        action,
-        matcher,
-        note: r.note.clone(),
-        location,
-    })
+    Some(Rule::new(name, action, matcher, r.note.clone(), location))
 }
 
 fn exact_origin(value: &Spanned<String>, d: &mut Diagnostics) -> Option<Origin> {

@@ -81,6 +81,10 @@ pub struct CorsSettings {
     pub allow_methods: Vec<http::Method>,
     pub allow_headers: Vec<http::HeaderName>,
     pub expose_headers: Vec<http::HeaderName>,
+    /// `allow_methods` joined for `Access-Control-Allow-Methods`.
+    pub allow_methods_value: http::HeaderValue,
+    /// `expose_headers` joined for `Access-Control-Expose-Headers` (`None` when empty).
+    pub expose_headers_value: Option<http::HeaderValue>,
 }
 
 /// Where the policy came from.
@@ -109,7 +113,7 @@ pub struct Policy {
     /// Exact allow rules by host without a trailing dot, for near-miss hints.
     exact_by_host: HashMap<String, Vec<usize>>,
     expectations: Vec<Expectation>,
-    version: String,
+    version: std::sync::Arc<str>,
 }
 
 /// A policy file that cannot be loaded: every error found, each with `file:line:col`.
@@ -162,6 +166,16 @@ impl Policy {
         decide::decide(self, &self.allow, &self.deny, facts)
     }
 
+    /// [`Policy::decide`], with the public origin filled in even where the verdict did not need
+    /// it (the CLI's and the admin API's `explain`).
+    pub fn explain(&self, facts: &RequestFacts<'_>) -> Decision {
+        let mut decision = self.decide(facts);
+        if decision.proxy.source.is_empty() {
+            (decision.public_origin, decision.proxy) = self.trusted_proxies.public_origin(facts);
+        }
+        decision
+    }
+
     /// The allow rules, then the deny rules, in file order.
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.allow.rules.iter().chain(self.deny.rules.iter())
@@ -174,7 +188,7 @@ impl Policy {
 
     /// Sets the activation counter (the store does this when it swaps the policy in).
     pub fn set_counter(&mut self, counter: u64) {
-        self.version = format!("{counter}-{}", &self.source.sha256[..12]);
+        self.version = format!("{counter}-{}", &self.source.sha256[..12]).into();
     }
 
     /// The same decisions, computed by trying every rule in turn (benchmark and test baseline).

@@ -175,14 +175,20 @@ impl Origin {
         if text.len() > MAX_ORIGIN_LEN {
             return Err(MalformedOrigin::TooLong);
         }
-        if text.chars().any(char::is_control) {
-            return Err(MalformedOrigin::ControlCharacter);
-        }
-        if text.contains(',') {
-            return Err(MalformedOrigin::List);
-        }
-        if text.chars().any(char::is_whitespace) {
-            return Err(MalformedOrigin::Whitespace);
+        // Most origins hold only these bytes; only other values need the checks below.
+        let plain = text.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'/' | b'[' | b']' | b'+')
+        });
+        if !plain {
+            if text.chars().any(char::is_control) {
+                return Err(MalformedOrigin::ControlCharacter);
+            }
+            if text.contains(',') {
+                return Err(MalformedOrigin::List);
+            }
+            if text.chars().any(char::is_whitespace) {
+                return Err(MalformedOrigin::Whitespace);
+            }
         }
         let Some((scheme, rest)) = text.split_once("://") else {
             return Err(MalformedOrigin::MissingScheme);
@@ -195,56 +201,68 @@ impl Origin {
         if let Some(at) = rest.find(['/', '\\']) {
             return Err(MalformedOrigin::Path(rest[at..].to_owned()));
         }
-        if rest.contains('?') {
-            return Err(MalformedOrigin::Query);
-        }
-        if rest.contains('#') {
-            return Err(MalformedOrigin::Fragment);
-        }
-        if rest.contains('@') {
-            return Err(MalformedOrigin::UserInfo);
-        }
-        if rest.contains('*') {
-            return Err(MalformedOrigin::Wildcard);
+        if !plain {
+            if rest.contains('?') {
+                return Err(MalformedOrigin::Query);
+            }
+            if rest.contains('#') {
+                return Err(MalformedOrigin::Fragment);
+            }
+            if rest.contains('@') {
+                return Err(MalformedOrigin::UserInfo);
+            }
+            if rest.contains('*') {
+                return Err(MalformedOrigin::Wildcard);
+            }
         }
         let (host_text, port_text) = split_host_port(rest)?;
         if host_text.is_empty() {
             return Err(MalformedOrigin::EmptyHost);
         }
-        // WHATWG host parsing for every scheme (lower-casing, IDNA, IPv4/IPv6 canonical forms),
-        // so that `capacitor://LocalHost` is judged like `https://LocalHost` would be.
-        let host = url::Host::parse(host_text)
-            .map_err(|_| MalformedOrigin::InvalidHost(host_text.to_owned()))?;
         let port = match port_text {
             None => None,
             Some(p) => Some(parse_port(p)?),
         };
-        Ok(Self::from_parts(
-            &scheme.to_ascii_lowercase(),
-            &host.to_string(),
+        let mut serialized = String::with_capacity(text.len());
+        serialized.push_str(scheme);
+        serialized.make_ascii_lowercase();
+        serialized.push_str("://");
+        let host_start = serialized.len();
+        if !push_normalized_host(&mut serialized, host_text) {
+            return Err(MalformedOrigin::InvalidHost(host_text.to_owned()));
+        }
+        Ok(Self::finish(serialized, scheme.len(), host_start, port))
+    }
+
+    /// Completes an origin whose buffer holds `scheme://host`; drops the default port.
+    fn finish(
+        mut serialized: String,
+        scheme_len: usize,
+        host_start: usize,
+        port: Option<u16>,
+    ) -> Self {
+        let host_end = serialized.len();
+        let port = port.filter(|p| default_port(&serialized[..scheme_len]) != Some(*p));
+        if let Some(port) = port {
+            use std::fmt::Write;
+            let _ = write!(serialized, ":{port}");
+        }
+        Self {
+            serialized,
+            scheme_len,
+            host_range: (host_start, host_end),
             port,
-        ))
+        }
     }
 
     /// Builds an origin from parts that are already normalized; drops the scheme's default port.
     pub(crate) fn from_parts(scheme: &str, host: &str, port: Option<u16>) -> Self {
-        let port = port.filter(|p| default_port(scheme) != Some(*p));
         let mut serialized = String::with_capacity(scheme.len() + host.len() + 9);
         serialized.push_str(scheme);
         serialized.push_str("://");
         let host_start = serialized.len();
         serialized.push_str(host);
-        let host_end = serialized.len();
-        if let Some(port) = port {
-            serialized.push(':');
-            serialized.push_str(&port.to_string());
-        }
-        Self {
-            serialized,
-            scheme_len: scheme.len(),
-            host_range: (host_start, host_end),
-            port,
-        }
+        Self::finish(serialized, scheme.len(), host_start, port)
     }
 
     /// The serialization, e.g. `https://app.example.com:8443`.
@@ -318,6 +336,66 @@ pub fn default_port(scheme: &str) -> Option<u16> {
     }
 }
 
+/// WHATWG host parsing for every scheme (lower-casing, IDNA, IPv4/IPv6 canonical forms), so
+/// that `capacitor://LocalHost` is judged like `https://LocalHost` would be. `None` when the
+/// host is invalid.
+pub(crate) fn normalize_host(host: &str) -> Option<String> {
+    let mut out = String::with_capacity(host.len());
+    push_normalized_host(&mut out, host).then_some(out)
+}
+
+/// [`normalize_host`] into a buffer; `false` (buffer unchanged) when the host is invalid.
+fn push_normalized_host(out: &mut String, host: &str) -> bool {
+    // Strict dotted-decimal IPv4 (what a Host header usually holds) is already canonical.
+    if host.starts_with(|c: char| c.is_ascii_digit()) && host.parse::<std::net::Ipv4Addr>().is_ok()
+    {
+        out.push_str(host);
+        return true;
+    }
+    if is_simple_ascii_host(host) {
+        let start = out.len();
+        out.push_str(host);
+        out[start..].make_ascii_lowercase();
+        return true;
+    }
+    match url::Host::parse(host) {
+        Ok(parsed) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{parsed}");
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// The common case without the full parser (it costs more than the rest of a decision): a
+/// host of ASCII letters, digits, `-` and `.`, no punycode label to validate, and a last label
+/// that is not a number (which would make it an IPv4 address to canonicalize). For such a host
+/// the WHATWG result is just the lower-cased text; a property test checks that.
+fn is_simple_ascii_host(host: &str) -> bool {
+    let bytes = host.as_bytes();
+    if bytes.is_empty()
+        || !bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'.')
+    {
+        return false;
+    }
+    let trimmed = host.strip_suffix('.').unwrap_or(host);
+    let mut last = "";
+    for label in trimmed.split('.') {
+        if label.is_empty() || label.len() >= 4 && label[..4].eq_ignore_ascii_case("xn--") {
+            return false;
+        }
+        last = label;
+    }
+    let numeric = last.bytes().all(|b| b.is_ascii_digit())
+        || (last.len() >= 2
+            && last[..2].eq_ignore_ascii_case("0x")
+            && last[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+    !(numeric || last.starts_with(|c: char| c.is_ascii_digit()))
+}
+
 pub(crate) fn is_loopback_host(host: &str) -> bool {
     match host {
         "localhost" | "[::1]" => true,
@@ -386,6 +464,15 @@ mod tests {
         assert_eq!(ok("app://x.y:9"), "app://x.y:9");
         assert_eq!(ok("https://app.example.com."), "https://app.example.com.");
         assert_eq!(ok("http://localhost:05173"), "http://localhost:5173");
+    }
+
+    proptest::proptest! {
+        /// The fast path agrees with the full WHATWG host parser wherever it answers.
+        #[test]
+        fn simple_hosts_normalize_like_the_url_crate(host in "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,4}|[a-zA-Z0-9.-]{1,30}|[a-z]{1,5}\\.(xn--[a-z0-9]{1,6}|[0-9]{1,3}|0x[0-9a-f]{1,3})") {
+            let full = url::Host::parse(&host).map(|h| h.to_string()).ok();
+            proptest::prop_assert_eq!(normalize_host(&host), full, "{}", host);
+        }
     }
 
     #[test]

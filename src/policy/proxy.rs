@@ -16,7 +16,7 @@ use http::header::HOST;
 use ipnet::IpNet;
 
 use super::facts::RequestFacts;
-use super::origin::{Origin, parse_port, split_host_port};
+use super::origin::{Origin, normalize_host, parse_port, split_host_port};
 
 /// The forwarding header names a policy may list under `trusted_proxies.headers`.
 pub const FORWARDING_HEADERS: [&str; 5] = [
@@ -301,7 +301,7 @@ fn parse_host(value: &str) -> Option<(String, Option<u16>)> {
     if host.is_empty() {
         return None;
     }
-    let host = url::Host::parse(host).ok()?.to_string();
+    let host = normalize_host(host)?;
     let port = match port {
         Some(p) => Some(parse_port(p).ok()?),
         None => None,
@@ -310,11 +310,19 @@ fn parse_host(value: &str) -> Option<(String, Option<u16>)> {
 }
 
 /// Every value of a header, joined as one comma-separated list; `None` when absent or not text.
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    let mut values = headers.get_all(name).iter().peekable();
-    values.peek()?;
-    let parts: Option<Vec<&str>> = values.map(|v| v.to_str().ok()).collect();
-    Some(parts?.join(","))
+fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<std::borrow::Cow<'h, str>> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next()?.to_str().ok()?;
+    let mut rest = values.peekable();
+    if rest.peek().is_none() {
+        return Some(std::borrow::Cow::Borrowed(first));
+    }
+    let mut joined = first.to_owned();
+    for v in rest {
+        joined.push(',');
+        joined.push_str(v.to_str().ok()?);
+    }
+    Some(std::borrow::Cow::Owned(joined))
 }
 
 /// One element of a `Forwarded` header.

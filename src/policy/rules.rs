@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use regex_automata::meta::Regex as MultiRegex;
 use regex_automata::{Anchored, Input};
@@ -82,6 +83,40 @@ pub struct Rule {
     pub matcher: Matcher,
     pub note: Option<String>,
     pub location: Location,
+    /// What decisions report, built once (decisions only clone the `Arc`).
+    reference: Arc<RuleRef>,
+}
+
+impl Rule {
+    pub fn new(
+        name: String,
+        action: Action,
+        matcher: Matcher,
+        note: Option<String>,
+        location: Location,
+    ) -> Self {
+        let reference = Arc::new(RuleRef {
+            name: name.clone(),
+            action,
+            kind: matcher.kind(),
+            matcher: matcher.to_string(),
+            file: location.file.display().to_string(),
+            line: location.line,
+        });
+        Self {
+            name,
+            action,
+            matcher,
+            note,
+            location,
+            reference,
+        }
+    }
+
+    /// The reference decisions carry.
+    pub fn reference(&self) -> Arc<RuleRef> {
+        self.reference.clone()
+    }
 }
 
 /// A reference to a rule as decisions report it.
@@ -95,19 +130,6 @@ pub struct RuleRef {
     pub matcher: String,
     pub file: String,
     pub line: usize,
-}
-
-impl From<&Rule> for RuleRef {
-    fn from(rule: &Rule) -> Self {
-        Self {
-            name: rule.name.clone(),
-            action: rule.action,
-            kind: rule.matcher.kind(),
-            matcher: rule.matcher.to_string(),
-            file: rule.location.file.display().to_string(),
-            line: rule.location.line,
-        }
-    }
 }
 
 /// The rules of one action, compiled for lookup.
@@ -174,7 +196,13 @@ impl RuleSet {
     }
 
     /// The first rule in file order that matches `origin`.
-    pub(crate) fn first_match(&self, origin: &Origin, public: Option<&Origin>) -> Option<&Rule> {
+    /// `public` gives the request's public origin; it is asked only when a `same_origin` rule
+    /// could still decide (computing it costs more than the rest of a decision).
+    pub(crate) fn first_match<'p>(
+        &self,
+        origin: &Origin,
+        public: &dyn Fn() -> Option<&'p Origin>,
+    ) -> Option<&Rule> {
         let mut best = self.exact.get(origin).copied();
         let mut consider = |i: usize| {
             if best.is_none_or(|b| i < b) {
@@ -182,11 +210,6 @@ impl RuleSet {
             }
         };
         if let Some(i) = self.wildcard {
-            consider(i);
-        }
-        if let Some(i) = self.same_origin
-            && public == Some(origin)
-        {
             consider(i);
         }
         if let Some(globs) = &self.globs
@@ -198,6 +221,13 @@ impl RuleSet {
             && let Some(r) = first_pattern(regexes, origin.as_str())
         {
             consider(self.regex_rules[r]);
+        }
+        // Last, and only if it would come first: the public origin is the costly part.
+        if let Some(i) = self.same_origin
+            && best.is_none_or(|b| i < b)
+            && public() == Some(origin)
+        {
+            best = Some(i);
         }
         best.map(|i| &self.rules[i])
     }
@@ -266,7 +296,11 @@ impl<'a> ScanningRuleSet<'a> {
         Self { rules, compiled }
     }
 
-    pub fn first_match(&self, origin: &Origin, public: Option<&Origin>) -> Option<&'a Rule> {
+    pub fn first_match<'p>(
+        &self,
+        origin: &Origin,
+        public: &dyn Fn() -> Option<&'p Origin>,
+    ) -> Option<&'a Rule> {
         let path = label_path(origin);
         self.compiled
             .iter()
@@ -275,7 +309,7 @@ impl<'a> ScanningRuleSet<'a> {
                 Compiled::Glob(g) => g.is_match(&path),
                 Compiled::Regex(r) => r.is_match(origin.as_str()),
                 Compiled::Wildcard => true,
-                Compiled::SameOrigin => public == Some(origin),
+                Compiled::SameOrigin => public() == Some(origin),
             })
             .map(|i| &self.rules[i])
     }

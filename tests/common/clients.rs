@@ -77,7 +77,11 @@ impl Driven {
                 .unwrap_or_else(|_| panic!("no `{event}` from the client; saw {:#?}", self.seen));
             self.seen.push(line.clone());
             let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            assert_ne!(v["event"], "failure", "client failed: {line}\nsaw {:#?}", self.seen);
+            assert_ne!(
+                v["event"], "failure",
+                "client failed: {line}\nsaw {:#?}",
+                self.seen
+            );
             if v["event"] == event {
                 return v;
             }
@@ -87,11 +91,18 @@ impl Driven {
     /// Waits for the program to exit; returns every JSON line it printed.
     pub fn finish(mut self, timeout: Duration) -> Vec<serde_json::Value> {
         let deadline = Instant::now() + timeout;
-        while let Ok(line) = self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
             self.seen.push(line);
         }
         let status = self.child.wait().unwrap();
-        assert!(status.success(), "client exited with {status}: {:#?}", self.seen);
+        assert!(
+            status.success(),
+            "client exited with {status}: {:#?}",
+            self.seen
+        );
         self.seen
             .iter()
             .map(|l| serde_json::from_str(l).unwrap_or_default())
