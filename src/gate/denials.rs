@@ -64,3 +64,35 @@ impl DenialLog {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{ConnScheme, Policy, RequestFacts};
+
+    fn denial(policy: &Policy, origin: &str, surface: Surface) -> Decision {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::ORIGIN, origin.parse().unwrap());
+        policy.decide(&RequestFacts {
+            headers: &headers,
+            peer: "203.0.113.1".parse().unwrap(),
+            scheme: ConnScheme::Http,
+            surface,
+            path: "/",
+        })
+    }
+
+    #[test]
+    fn logs_each_origin_surface_and_reason_once_per_minute() {
+        let policy =
+            Policy::from_source("p.toml", "version = 1\n[[allow]]\nexact = \"https://a.io\"\n")
+                .unwrap();
+        let log = DenialLog::default();
+        let d = denial(&policy, "https://evil.io", Surface::Http);
+        assert!(log.record(&d));
+        assert!(!log.record(&d), "the same denial within a minute is not logged again");
+        assert!(log.record(&denial(&policy, "https://evil.io", Surface::PollingPost)));
+        assert!(log.record(&denial(&policy, "https://other.io", Surface::Http)));
+        assert!(log.record(&denial(&policy, "https://evil.io/", Surface::Http)));
+    }
+}
