@@ -53,7 +53,12 @@ async fn main() {
             .boxed(),
     )
     .await;
-    let static_cors = serve(Route::new().at("/hello", get(hello_with_static_cors)).boxed()).await;
+    let static_cors = serve(
+        Route::new()
+            .at("/hello", get(hello_with_static_cors))
+            .boxed(),
+    )
+    .await;
     println!("plain={plain} gated={gated} static_cors={static_cors}");
     std::future::pending::<()>().await;
 }

@@ -5,6 +5,7 @@
 //! builds the server from [`config`].
 
 pub mod api;
+pub mod auction;
 pub mod auth;
 pub mod cli;
 pub mod config;

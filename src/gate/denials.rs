@@ -84,13 +84,18 @@ mod tests {
 
     #[test]
     fn logs_each_origin_surface_and_reason_once_per_minute() {
-        let policy =
-            Policy::from_source("p.toml", "version = 1\n[[allow]]\nexact = \"https://a.io\"\n")
-                .unwrap();
+        let policy = Policy::from_source(
+            "p.toml",
+            "version = 1\n[[allow]]\nexact = \"https://a.io\"\n",
+        )
+        .unwrap();
         let log = DenialLog::default();
         let d = denial(&policy, "https://evil.io", Surface::Http);
         assert!(log.record(&d));
-        assert!(!log.record(&d), "the same denial within a minute is not logged again");
+        assert!(
+            !log.record(&d),
+            "the same denial within a minute is not logged again"
+        );
         assert!(log.record(&denial(&policy, "https://evil.io", Surface::PollingPost)));
         assert!(log.record(&denial(&policy, "https://other.io", Surface::Http)));
         assert!(log.record(&denial(&policy, "https://evil.io/", Surface::Http)));
