@@ -50,6 +50,7 @@ pub fn actual(
     sent: Option<&HeaderValue>,
     out: &mut HeaderMap,
 ) {
+    out.reserve(4);
     add_vary(out, VARY_ACTUAL);
     let Some(origin) = allow_origin(policy, decision, sent) else {
         return;
@@ -61,11 +62,8 @@ pub fn actual(
             HeaderValue::from_static("true"),
         );
     }
-    if !policy.cors.expose_headers.is_empty() {
-        out.insert(
-            ACCESS_CONTROL_EXPOSE_HEADERS,
-            join(policy.cors.expose_headers.iter().map(|h| h.as_str())),
-        );
+    if let Some(expose) = &policy.cors.expose_headers_value {
+        out.insert(ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
     }
 }
 

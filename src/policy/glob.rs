@@ -233,7 +233,13 @@ pub fn label_path(origin: &Origin) -> String {
     let mut path = String::with_capacity(origin.as_str().len() + 8);
     path.push_str(origin.scheme());
     path.push('/');
-    path.push_str(&port_segment(origin.scheme(), origin.port()));
+    match origin.effective_port() {
+        Some(p) => {
+            use std::fmt::Write;
+            let _ = write!(path, "{p}");
+        }
+        None => path.push_str(NO_PORT),
+    }
     if host.starts_with('[') {
         path.push('/');
         path.push_str(host);

@@ -190,7 +190,11 @@ impl Origin {
                 return Err(MalformedOrigin::Whitespace);
             }
         }
-        let Some((scheme, rest)) = text.split_once("://") else {
+        // `find(':')` then a check, rather than a substring search: this is the hot path.
+        let Some((scheme, rest)) = text
+            .find(':')
+            .and_then(|i| Some((&text[..i], text[i + 1..].strip_prefix("//")?)))
+        else {
             return Err(MalformedOrigin::MissingScheme);
         };
         if !is_scheme(scheme) {
