@@ -9,6 +9,7 @@ pub mod auction;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod gate;
 pub mod policy;
 pub mod realtime;

@@ -27,6 +27,8 @@ pub enum StartupError {
     Watch(#[from] notify::Error),
     #[error("cannot install the SIGHUP handler: {0}")]
     Signal(std::io::Error),
+    #[error("the database is not usable: {0}")]
+    Database(#[from] sea_orm::DbErr),
 }
 
 /// A built server, bound to its port, not yet serving.
@@ -44,11 +46,22 @@ fn healthz() -> &'static str {
 }
 
 #[handler]
-fn readyz(gate: Data<&Arc<Gate>>) -> impl IntoResponse {
-    poem::web::Json(serde_json::json!({
-        "status": "ready",
+async fn readyz(
+    gate: Data<&Arc<Gate>>,
+    auctions: Data<&crate::auction::service::AuctionService>,
+) -> poem::Response {
+    let database = auctions.db().ping().await;
+    let body = serde_json::json!({
+        "status": if database.is_ok() { "ready" } else { "not-ready" },
         "policy_version": gate.store.status().version,
-    }))
+        "database": database.as_ref().map_or_else(|e| e.to_string(), |()| "ok".to_owned()),
+    });
+    let status = if database.is_ok() {
+        poem::http::StatusCode::OK
+    } else {
+        poem::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    poem::web::Json(body).with_status(status).into_response()
 }
 
 #[handler]
@@ -71,6 +84,9 @@ impl Application {
                  its tokens stop working when it exits"
             );
         }
+        // Connecting migrates: the schema is always current before the first request.
+        let db = crate::db::connect(&settings.database_url).await?;
+        let auctions = crate::auction::service::AuctionService::new(db);
         let keys = JwtKeys::new(settings.jwt_secret.value.as_bytes());
         let gate = Arc::new(Gate::new(store.clone(), Arc::new(Metrics::new())));
         let reloader = Arc::new(Reloader::new(
@@ -110,6 +126,7 @@ impl Application {
             )
             .data(gate.clone())
             .data(keys)
+            .data(auctions)
             .with(GateMiddleware::new(gate))
             .boxed();
 

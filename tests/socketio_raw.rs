@@ -73,7 +73,8 @@ async fn handshake_without_origin_then_post_with_the_allowed_origin_succeeds() {
     let body = resp.text().await.unwrap();
     // A poll may carry several packets (a server ping among them), separated by \x1e.
     assert!(
-        body.split('\u{1e}').any(|p| p.starts_with("40/auction,{\"sid\"")),
+        body.split('\u{1e}')
+            .any(|p| p.starts_with("40/auction,{\"sid\"")),
         "{body:?}"
     );
 }

@@ -18,6 +18,7 @@
 //! ```
 
 mod rules;
+pub mod service;
 
 pub use rules::{
     Auction, Command, Event, Lot, Millis, Phase, Player, PlayerId, Rejection, Sale, Settings, Team,

@@ -195,7 +195,7 @@ pub enum Rejection {
     #[error("the opening bid must be at least {minimum}")]
     BelowMinimum { minimum: u32 },
     #[error("not now: the auction is {phase}")]
-    WrongPhase { phase: &'static str },
+    WrongPhase { phase: String },
     #[error("the deadline has not passed yet")]
     NotYetDue,
     #[error("no such team")]
@@ -293,7 +293,7 @@ impl Auction {
     pub fn decide(&self, command: &Command, now: Millis) -> Result<Vec<Event>, Rejection> {
         let s = &self.settings;
         let wrong = |phase: &Phase| Rejection::WrongPhase {
-            phase: phase_name(phase),
+            phase: phase_name(phase).to_owned(),
         };
         match command {
             Command::Start => match self.phase {

@@ -42,6 +42,11 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Bring the database schema up to date (GAVEL_DATABASE_URL or --config; `serve` does this too).
+    Migrate {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Write the OpenAPI document (default: openapi/openapi.json).
     Openapi {
         #[arg(long, default_value = "openapi/openapi.json")]
@@ -114,5 +119,6 @@ pub fn run(cli: Cli) -> ExitCode {
             config,
         } => serve::token(&sub, role, ttl.into(), config.as_deref()),
         Command::Openapi { out } => serve::openapi(&out),
+        Command::Migrate { config } => serve::migrate(config.as_deref()),
     }
 }

@@ -80,3 +80,32 @@ pub(crate) fn openapi(out: &Path) -> ExitCode {
         }
     }
 }
+
+pub(crate) fn migrate(config: Option<&Path>) -> ExitCode {
+    let settings = match settings(config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    match runtime.block_on(crate::db::connect(&settings.database_url)) {
+        Ok(_) => {
+            println!("{}: schema up to date", redact(&settings.database_url));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", redact(&settings.database_url));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,14 @@
+//! Gavel's schema, as sea-orm migrations. `gavel migrate` and `gavel serve` run them.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_auctions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_auctions::Migration)]
+    }
+}

@@ -1,0 +1,223 @@
+//! Runs the rules against the database: every accepted command changes the auction's state
+//! and appends its events (gapless per-auction `seq`) in one transaction, guarded by one
+//! conditional update (`… WHERE id = ? AND seq = ?`), so that concurrent writers — tasks or
+//! server processes — never both win. A command sent with a client id gets its first answer
+//! again on a retry and changes nothing.
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait, sea_query::Expr,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{Auction, Command, Event, Millis, Rejection};
+use crate::db::entities::{auction_events, auctions, command_results};
+
+/// How often a command is retried after losing a race to another writer.
+const MAX_ATTEMPTS: usize = 64;
+
+/// An accepted command: its events, each with its `seq`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub events: Vec<(i64, Event)>,
+    /// The auction's `seq` after the command.
+    pub seq: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("no such auction")]
+    NotFound,
+    #[error("the auction changed {MAX_ATTEMPTS} times while this command was decided")]
+    Contention,
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("stored data is not readable: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+#[derive(Clone)]
+pub struct AuctionService {
+    db: DatabaseConnection,
+}
+
+impl AuctionService {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Stores a new auction; its id.
+    pub async fn create(
+        &self,
+        name: &str,
+        commissioner: &str,
+        auction: &Auction,
+        now: Millis,
+    ) -> Result<i64, ServiceError> {
+        let row = auctions::ActiveModel {
+            name: Set(name.to_owned()),
+            commissioner: Set(commissioner.to_owned()),
+            state: Set(serde_json::to_value(auction)?),
+            seq: Set(0),
+            created_at: Set(now as i64),
+            ..Default::default()
+        };
+        Ok(auctions::Entity::insert(row)
+            .exec(&self.db)
+            .await?
+            .last_insert_id)
+    }
+
+    /// The current state and the `seq` it reflects.
+    pub async fn state(&self, auction_id: i64) -> Result<(Auction, i64), ServiceError> {
+        let row = auctions::Entity::find_by_id(auction_id)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        Ok((serde_json::from_value(row.state)?, row.seq))
+    }
+
+    /// The events after `after_seq`, in order.
+    pub async fn events_after(
+        &self,
+        auction_id: i64,
+        after_seq: i64,
+    ) -> Result<Vec<(i64, Event)>, ServiceError> {
+        auction_events::Entity::find()
+            .filter(auction_events::Column::AuctionId.eq(auction_id))
+            .filter(auction_events::Column::Seq.gt(after_seq))
+            .order_by_asc(auction_events::Column::Seq)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|e| Ok((e.seq, serde_json::from_value(e.payload)?)))
+            .collect()
+    }
+
+    /// Decides and, if accepted, commits one command at server time `now`.
+    pub async fn handle(
+        &self,
+        auction_id: i64,
+        actor: &str,
+        command: &Command,
+        client_id: Option<&str>,
+        now: Millis,
+    ) -> Result<Accepted, ServiceError> {
+        for _ in 0..MAX_ATTEMPTS {
+            if let Some(outcome) = self
+                .attempt(auction_id, actor, command, client_id, now)
+                .await?
+            {
+                return outcome;
+            }
+        }
+        Err(ServiceError::Contention)
+    }
+
+    /// One try; `None` when another writer changed the auction first.
+    async fn attempt(
+        &self,
+        auction_id: i64,
+        actor: &str,
+        command: &Command,
+        client_id: Option<&str>,
+        now: Millis,
+    ) -> Result<Option<Result<Accepted, ServiceError>>, ServiceError> {
+        let immediate = TransactionOptions {
+            // SQLite: take the write lock up front rather than fail a read-to-write upgrade.
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let txn = self.db.begin_with_options(immediate).await?;
+        if let Some(cid) = client_id {
+            let earlier = command_results::Entity::find()
+                .filter(command_results::Column::AuctionId.eq(auction_id))
+                .filter(command_results::Column::ClientId.eq(cid))
+                .one(&txn)
+                .await?;
+            if let Some(earlier) = earlier {
+                let outcome: Result<Accepted, Rejection> = serde_json::from_value(earlier.outcome)?;
+                return Ok(Some(outcome.map_err(ServiceError::Rejected)));
+            }
+        }
+        let row = auctions::Entity::find_by_id(auction_id)
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let mut auction: Auction = serde_json::from_value(row.state)?;
+        let decided = auction.decide(command, now);
+        let outcome = match decided {
+            Err(rejection) => Err(rejection),
+            Ok(events) => {
+                for e in &events {
+                    auction.apply(e);
+                }
+                let seq = row.seq + events.len() as i64;
+                let updated = auctions::Entity::update_many()
+                    .col_expr(
+                        auctions::Column::State,
+                        Expr::value(serde_json::to_value(&auction)?),
+                    )
+                    .col_expr(auctions::Column::Seq, Expr::value(seq))
+                    .filter(auctions::Column::Id.eq(auction_id))
+                    .filter(auctions::Column::Seq.eq(row.seq))
+                    .exec(&txn)
+                    .await?;
+                if updated.rows_affected == 0 {
+                    return Ok(None);
+                }
+                let numbered: Vec<(i64, Event)> = (row.seq + 1..).zip(events).collect();
+                if !numbered.is_empty() {
+                    let rows = numbered
+                        .iter()
+                        .map(|(s, e)| {
+                            let payload = serde_json::to_value(e)?;
+                            Ok(auction_events::ActiveModel {
+                                auction_id: Set(auction_id),
+                                seq: Set(*s),
+                                kind: Set(payload["kind"].as_str().unwrap_or("?").to_owned()),
+                                payload: Set(payload),
+                                actor: Set(actor.to_owned()),
+                                at: Set(now as i64),
+                                ..Default::default()
+                            })
+                        })
+                        .collect::<Result<Vec<_>, serde_json::Error>>()?;
+                    auction_events::Entity::insert_many(rows).exec(&txn).await?;
+                }
+                Ok(Accepted {
+                    events: numbered,
+                    seq,
+                })
+            }
+        };
+        if let Some(cid) = client_id {
+            let row = command_results::ActiveModel {
+                auction_id: Set(auction_id),
+                client_id: Set(cid.to_owned()),
+                actor: Set(actor.to_owned()),
+                command: Set(serde_json::to_value(command)?),
+                outcome: Set(serde_json::to_value(&outcome)?),
+                at: Set(now as i64),
+                ..Default::default()
+            };
+            // A concurrent twin that committed first made our conditional update fail above,
+            // so a conflict here cannot happen; do nothing rather than abort if it does.
+            command_results::Entity::insert(row)
+                .on_conflict_do_nothing_on([
+                    command_results::Column::AuctionId,
+                    command_results::Column::ClientId,
+                ])
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(Some(outcome.map_err(ServiceError::Rejected)))
+    }
+}
