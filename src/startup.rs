@@ -87,6 +87,15 @@ impl Application {
         // Connecting migrates: the schema is always current before the first request.
         let db = crate::db::connect(&settings.database_url).await?;
         let auctions = crate::auction::service::AuctionService::new(db);
+        // A restart loses no deadline: every open one is armed again from the database.
+        let deadlines = crate::auction::deadlines::Deadlines::new(auctions.clone());
+        let rearmed = deadlines.rearm_all().await.map_err(|e| match e {
+            crate::auction::service::ServiceError::Db(e) => StartupError::Database(e),
+            other => StartupError::Database(sea_orm::DbErr::Custom(other.to_string())),
+        })?;
+        if rearmed > 0 {
+            tracing::info!(rearmed, "auction deadlines re-armed");
+        }
         let keys = JwtKeys::new(settings.jwt_secret.value.as_bytes());
         let gate = Arc::new(Gate::new(store.clone(), Arc::new(Metrics::new())));
         let reloader = Arc::new(Reloader::new(
@@ -127,6 +136,7 @@ impl Application {
             .data(gate.clone())
             .data(keys)
             .data(auctions)
+            .data(deadlines)
             .with(GateMiddleware::new(gate))
             .boxed();
 

@@ -17,6 +17,7 @@
 //! # let _ = events;
 //! ```
 
+pub mod deadlines;
 mod rules;
 pub mod service;
 

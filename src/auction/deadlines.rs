@@ -1,0 +1,123 @@
+//! Deadlines: one task per auction sleeps until its absolute deadline (`ends_at`, or the
+//! nomination deadline) and then asks the service to close the lot or nominate. Nothing counts
+//! ticks; a bid that extended the clock just makes the close `not_yet_due`, and the task sleeps
+//! again until the new deadline. At start-up every open deadline is re-armed from the database,
+//! so a restart loses nothing; with several processes, each may try and the service lets
+//! exactly one win.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sea_orm::EntityTrait;
+use tokio::task::JoinHandle;
+
+use super::service::{AuctionService, ServiceError};
+use super::{Command, Millis, Phase};
+use crate::db::entities::auctions;
+
+/// Server time in milliseconds since the Unix epoch.
+pub fn now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as Millis
+}
+
+pub struct Deadlines {
+    service: AuctionService,
+    armed: Mutex<HashMap<i64, JoinHandle<()>>>,
+}
+
+impl Drop for Deadlines {
+    fn drop(&mut self) {
+        for (_, task) in self.armed.lock().expect("deadlines lock").drain() {
+            task.abort();
+        }
+    }
+}
+
+impl Deadlines {
+    pub fn new(service: AuctionService) -> Arc<Self> {
+        Arc::new(Self {
+            service,
+            armed: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Arms every auction that has an open deadline (at start-up). Returns how many.
+    pub async fn rearm_all(self: &Arc<Self>) -> Result<usize, ServiceError> {
+        let rows = auctions::Entity::find().all(self.service.db()).await?;
+        let mut armed = 0;
+        for row in rows {
+            if self.arm(row.id).await? {
+                armed += 1;
+            }
+        }
+        Ok(armed)
+    }
+
+    /// (Re)arms auction `id` from its stored state; `false` when it has no open deadline.
+    /// Call it after a command that may have moved a deadline earlier (a nomination, a resume).
+    pub async fn arm(self: &Arc<Self>, id: i64) -> Result<bool, ServiceError> {
+        let open = self.next(id).await?.is_some();
+        let task = open.then(|| self.spawn(id));
+        let mut armed = self.armed.lock().expect("deadlines lock");
+        if let Some(old) = armed.remove(&id) {
+            old.abort();
+        }
+        if let Some(task) = task {
+            armed.insert(id, task);
+        }
+        Ok(open)
+    }
+
+    /// The auction's next deadline and what to do then.
+    async fn next(&self, id: i64) -> Result<Option<(Millis, Command)>, ServiceError> {
+        let (state, _) = self.service.state(id).await?;
+        Ok(match state.phase {
+            Phase::Nominating { deadline, .. } => Some((deadline, Command::NominationTimeout)),
+            Phase::Bidding(lot) => Some((lot.ends_at, Command::CloseLot)),
+            Phase::Lobby | Phase::Paused { .. } | Phase::Completed => None,
+        })
+    }
+
+    /// One task per auction: sleep until the deadline, act, read the next deadline, repeat.
+    fn spawn(self: &Arc<Self>, id: i64) -> JoinHandle<()> {
+        let this = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(deadlines) = this.upgrade() else {
+                    return;
+                };
+                let (at, command) = match deadlines.next(id).await {
+                    Ok(Some(next)) => next,
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::error!(auction = id, error = %e, "cannot read the next deadline; retrying");
+                        drop(deadlines);
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                drop(deadlines);
+                tokio::time::sleep(Duration::from_millis(at.saturating_sub(now_ms()))).await;
+                let Some(deadlines) = this.upgrade() else {
+                    return;
+                };
+                // Done, not yet due (a bid extended the clock), or the auction moved on: in
+                // every case the next deadline comes from the stored state.
+                if let Err(e) = deadlines
+                    .service
+                    .handle(id, "timer", &command, None, now_ms())
+                    .await
+                    && !matches!(e, ServiceError::Rejected(_))
+                {
+                    // A database hiccup: try again shortly rather than drop the deadline.
+                    tracing::error!(auction = id, error = %e, "deadline action failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        })
+    }
+}
