@@ -79,6 +79,14 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("compiled", n), &n, |b, _| {
             b.iter(|| {
                 for (h, _) in &probes {
+                    black_box(policy.decide_uncached(&facts(black_box(h))));
+                }
+            })
+        });
+        // As served: repeated allowed origins come from the policy's decision cache.
+        group.bench_with_input(BenchmarkId::new("cached", n), &n, |b, _| {
+            b.iter(|| {
+                for (h, _) in &probes {
                     black_box(policy.decide(&facts(black_box(h))));
                 }
             })

@@ -123,6 +123,13 @@ proptest! {
             };
             let fast = policy.decide(&facts);
             let slow = scan.decide(&facts);
+            // A repeat may come from the decision cache: it must be the same decision.
+            let again = policy.decide(&facts);
+            prop_assert_eq!(again.verdict, fast.verdict, "{}", o);
+            prop_assert_eq!(again.reason, fast.reason, "{}", o);
+            prop_assert_eq!(again.origin.as_ref(), fast.origin.as_ref(), "{}", o);
+            prop_assert_eq!(again.raw_origin.as_ref(), fast.raw_origin.as_ref(), "{}", o);
+            prop_assert_eq!(again.rule.as_ref().map(|r| r.name.clone()), fast.rule.as_ref().map(|r| r.name.clone()), "{}", o);
             prop_assert_eq!(fast.verdict, slow.verdict, "{}", o);
             prop_assert_eq!(fast.reason, slow.reason, "{}", o);
             prop_assert_eq!(fast.rule.map(|r| r.name.clone()), slow.rule.map(|r| r.name.clone()), "{}", o);

@@ -7,13 +7,15 @@
 //! 5. otherwise: denied, with near-miss hints.
 
 use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use super::decision::{Decision, Reason, Verdict};
 use super::facts::RequestFacts;
 use super::hints;
 use super::origin::{Origin, RequestOrigin};
 use super::proxy::ProxyReport;
-use super::rules::{Matcher, Rule, RuleSet, ScanningRuleSet};
+use super::rules::{Matcher, Rule, RuleRef, RuleSet, ScanningRuleSet};
 use super::{Mode, Policy};
 
 /// Finds the first rule of a kind that matches; compiled sets and the scanning baseline both
@@ -46,12 +48,73 @@ impl Lookup for ScanningRuleSet<'_> {
     }
 }
 
+/// Allowed decisions that depended on the `Origin` value alone — not on the public origin,
+/// the peer or any other header — keyed by the header's bytes: a repeat skips parsing and
+/// matching. Bounded: once full, nothing more is added (a policy reload starts afresh).
+#[derive(Default)]
+pub(crate) struct DecisionCache {
+    map: RwLock<HashMap<Box<[u8]>, (Origin, Arc<RuleRef>)>>,
+}
+
+const CACHE_CAPACITY: usize = 1024;
+
+impl std::fmt::Debug for DecisionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let len = self.map.read().map_or(0, |m| m.len());
+        write!(f, "DecisionCache({len} entries)")
+    }
+}
+
+impl DecisionCache {
+    fn get(&self, raw: &[u8]) -> Option<(Origin, Arc<RuleRef>)> {
+        self.map.read().ok()?.get(raw).cloned()
+    }
+
+    fn insert(&self, raw: &[u8], origin: &Origin, rule: &Arc<RuleRef>) {
+        if let Ok(mut map) = self.map.write()
+            && map.len() < CACHE_CAPACITY
+        {
+            map.insert(raw.into(), (origin.clone(), rule.clone()));
+        }
+    }
+}
+
+/// The request's only `Origin` header, when it has exactly one.
+fn single_origin(headers: &http::HeaderMap) -> Option<&http::HeaderValue> {
+    let mut values = headers.get_all(http::header::ORIGIN).iter();
+    let first = values.next()?;
+    values.next().is_none().then_some(first)
+}
+
 pub(crate) fn decide(
     policy: &Policy,
     allow: &dyn Lookup,
     deny: &dyn Lookup,
+    cache: Option<&DecisionCache>,
     facts: &RequestFacts<'_>,
 ) -> Decision {
+    let single = single_origin(facts.headers);
+    let lossy = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
+    if let (Some(cache), Some(value)) = (cache, single)
+        && let Some((origin, rule)) = cache.get(value.as_bytes())
+    {
+        return Decision {
+            verdict: Verdict::Allow,
+            reason: Reason::AllowRule,
+            rule: Some(rule),
+            raw_origin: Some(lossy(value)),
+            origin: Some(origin),
+            malformed: None,
+            public_origin: None,
+            proxy: ProxyReport::default(),
+            surface: facts.surface,
+            peer: facts.peer,
+            path: facts.path.to_owned(),
+            hints: Vec::new(),
+            enforced: policy.mode == Mode::Enforce,
+            policy_version: policy.version.clone(),
+        };
+    }
     let request_origin = RequestOrigin::from_headers(facts.headers);
     // Computed when a `same_origin` rule needs it or a denial must be explained.
     let public_cell = OnceCell::new();
@@ -105,10 +168,13 @@ pub(crate) fn decide(
                 (decision.public_origin, decision.proxy) = public_of().clone();
                 decision.hints = hints::near_misses(policy, allow, deny, &origin, &decision);
             }
-            decision.raw_origin = facts
-                .headers
-                .get(http::header::ORIGIN)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            decision.raw_origin = facts.headers.get(http::header::ORIGIN).map(lossy);
+            if let (Some(cache), Some(value), Some(rule)) = (cache, single, &decision.rule)
+                && decision.reason == Reason::AllowRule
+                && public_cell.get().is_none()
+            {
+                cache.insert(value.as_bytes(), &origin, rule);
+            }
             decision.origin = Some(origin);
         }
     }
@@ -145,6 +211,6 @@ impl<'a> ScanningPolicy<'a> {
     }
 
     pub fn decide(&self, facts: &RequestFacts<'_>) -> Decision {
-        decide(self.policy, &self.allow, &self.deny, facts)
+        decide(self.policy, &self.allow, &self.deny, None, facts)
     }
 }

@@ -173,6 +173,7 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
         exact_by_host,
         expectations,
         version: "".into(),
+        cache: Default::default(),
     };
     policy.set_counter(0);
     let failures = policy.check_expectations();
