@@ -53,8 +53,11 @@ impl Lookup for ScanningRuleSet<'_> {
 /// matching. Bounded: once full, nothing more is added (a policy reload starts afresh).
 #[derive(Default)]
 pub(crate) struct DecisionCache {
-    map: RwLock<HashMap<Box<[u8]>, (Origin, Arc<RuleRef>)>>,
+    map: RwLock<HashMap<Box<[u8]>, Cached>>,
 }
+
+/// What a cached decision needs: the normalized origin and the allow rule that decided.
+type Cached = (Origin, Arc<RuleRef>);
 
 const CACHE_CAPACITY: usize = 1024;
 
@@ -66,7 +69,7 @@ impl std::fmt::Debug for DecisionCache {
 }
 
 impl DecisionCache {
-    fn get(&self, raw: &[u8]) -> Option<(Origin, Arc<RuleRef>)> {
+    fn get(&self, raw: &[u8]) -> Option<Cached> {
         self.map.read().ok()?.get(raw).cloned()
     }
 
