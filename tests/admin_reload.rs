@@ -97,17 +97,11 @@ async fn explain_returns_the_decision() {
 #[tokio::test]
 async fn reload_through_the_api_and_refused_reloads() {
     let app = spawn_app_with(&policy_allowing(&[A]), false).await;
-    let reload = || {
-        app.client
-            .post(app.url("/api/admin/policy/reload"))
-            .bearer_auth(app.admin_token())
-            .send()
-    };
-    let r: Value = reload().await.unwrap().json().await.unwrap();
+    let r: Value = app.reload().await.json().await.unwrap();
     assert_eq!(r["outcome"], "unchanged");
 
     std::fs::write(&app.policy, policy_allowing(&[B])).unwrap();
-    let r: Value = reload().await.unwrap().json().await.unwrap();
+    let r: Value = app.reload().await.json().await.unwrap();
     assert_eq!(r["outcome"], "activated");
     assert!(r["version"].as_str().unwrap().starts_with("2-"));
     assert_eq!(app.status_for(A).await, 403);
@@ -119,7 +113,7 @@ async fn reload_through_the_api_and_refused_reloads() {
         "version = 1\n[[allow]]\nexact = \"https://c.example/\"\n",
     )
     .unwrap();
-    let resp = reload().await.unwrap();
+    let resp = app.reload().await;
     assert_eq!(resp.status(), 422);
     let p: Value = resp.json().await.unwrap();
     assert!(
@@ -150,7 +144,7 @@ async fn reload_through_the_api_and_refused_reloads() {
         ),
     )
     .unwrap();
-    let resp = reload().await.unwrap();
+    let resp = app.reload().await;
     assert_eq!(resp.status(), 422);
     assert_eq!(app.status_for(B).await, 200);
     let status = policy_status(&app).await;
@@ -162,15 +156,7 @@ async fn reload_through_the_api_and_refused_reloads() {
             .contains("guard rail failed"),
         "{status}"
     );
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("gavel_policy_reload_failures_total 2"),
         "{metrics}"
@@ -272,13 +258,7 @@ async fn concurrent_requests_during_fifty_reloads() {
             policy_allowing(&[if i % 2 == 0 { B } else { A }]),
         )
         .unwrap();
-        let resp = app
-            .client
-            .post(app.url("/api/admin/policy/reload"))
-            .bearer_auth(app.admin_token())
-            .send()
-            .await
-            .unwrap();
+        let resp = app.reload().await;
         assert_eq!(resp.status(), 200, "reload {i}");
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);

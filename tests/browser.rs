@@ -60,13 +60,7 @@ async fn chromium_succeeds_when_allowed_and_fails_when_denied() {
         policy_allowing(&["https://someone-else.example"]),
     )
     .unwrap();
-    let resp = app
-        .client
-        .post(app.url("/api/admin/policy/reload"))
-        .bearer_auth(app.admin_token())
-        .send()
-        .await
-        .unwrap();
+    let resp = app.reload().await;
     assert_eq!(resp.status(), 200);
 
     let denied = run_page(&app, page_port).await;

@@ -199,15 +199,7 @@ async fn report_only_lets_denied_origins_through_and_counts_them() {
         .get_with_origin("/healthz", "https://evil.example")
         .await;
     assert_eq!(resp.status(), 200);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"gavel_origin_decisions_total{verdict="deny",surface="http",rule="no-rule-matched",enforced="false"} 1"#),
         "{metrics}"
@@ -260,15 +252,7 @@ async fn health_readiness_and_metrics() {
     assert_eq!(ready["status"], "ready");
     assert!(ready["policy_version"].as_str().unwrap().starts_with("1-"));
     app.get_with_origin("/healthz", APP).await;
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains(r#"gavel_origin_decisions_total{verdict="allow",surface="http",rule="origin-0",enforced="true"} 1"#), "{metrics}");
     assert!(
         metrics.contains(&format!(

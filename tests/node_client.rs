@@ -78,13 +78,7 @@ async fn a_reload_that_denies_its_origin_disconnects_an_open_socket() {
     .unwrap();
 
     std::fs::write(&app.policy, policy_allowing(&["https://elsewhere.example"])).unwrap();
-    let resp = app
-        .client
-        .post(app.url("/api/admin/policy/reload"))
-        .bearer_auth(app.admin_token())
-        .send()
-        .await
-        .unwrap();
+    let resp = app.reload().await;
     assert_eq!(resp.status(), 200);
 
     let revoked = tokio::task::spawn_blocking(move || {
@@ -102,15 +96,7 @@ async fn a_reload_that_denies_its_origin_disconnects_an_open_socket() {
             .starts_with("2-")
     );
     assert_eq!(revoked["reason"], "io server disconnect");
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("gavel_sessions_disconnected_by_reload_total 1"),
         "{metrics}"

@@ -112,6 +112,28 @@ impl TestApp {
         }
     }
 
+    /// The `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /api/admin/policy/reload` with an admin token.
+    pub async fn reload(&self) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/admin/policy/reload"))
+            .bearer_auth(self.admin_token())
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn status_for(&self, origin: &str) -> u16 {
         self.get_with_origin("/healthz", origin)
             .await
