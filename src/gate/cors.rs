@@ -42,6 +42,27 @@ fn allow_origin(
     }
 }
 
+/// `Access-Control-Allow-Origin` (and `-Allow-Credentials`); `false` when there is no origin
+/// to allow.
+fn insert_origin(
+    policy: &Policy,
+    decision: &Decision,
+    sent: Option<&HeaderValue>,
+    out: &mut HeaderMap,
+) -> bool {
+    let Some(origin) = allow_origin(policy, decision, sent) else {
+        return false;
+    };
+    out.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    if policy.cors.credentials {
+        out.insert(
+            ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    }
+    true
+}
+
 /// Headers for an actual (non-preflight) request from an origin the gate lets through;
 /// `sent` is the request's `Origin` header, echoed without a copy.
 pub fn actual(
@@ -52,15 +73,8 @@ pub fn actual(
 ) {
     out.reserve(4);
     add_vary(out, VARY_ACTUAL);
-    let Some(origin) = allow_origin(policy, decision, sent) else {
+    if !insert_origin(policy, decision, sent, out) {
         return;
-    };
-    out.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    if policy.cors.credentials {
-        out.insert(
-            ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
     }
     if let Some(expose) = &policy.cors.expose_headers_value {
         out.insert(ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
@@ -72,15 +86,8 @@ pub fn actual(
 pub fn preflight(policy: &Policy, decision: &Decision, request: &HeaderMap, out: &mut HeaderMap) {
     add_vary(out, VARY_PREFLIGHT);
     let sent = request.get(http::header::ORIGIN);
-    let Some(origin) = allow_origin(policy, decision, sent) else {
+    if !insert_origin(policy, decision, sent, out) {
         return;
-    };
-    out.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    if policy.cors.credentials {
-        out.insert(
-            ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
     }
     out.insert(
         ACCESS_CONTROL_ALLOW_METHODS,

@@ -98,30 +98,6 @@ pub(crate) fn decide(
 ) -> Decision {
     let single = single_origin(facts.headers);
     let lossy = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
-    if let (Some(cache), Some(value)) = (cache, single)
-        && let Some((origin, rule)) = cache.get(value.as_bytes())
-    {
-        return Decision {
-            verdict: Verdict::Allow,
-            reason: Reason::AllowRule,
-            rule: Some(rule),
-            raw_origin: Some(lossy(value)),
-            origin: Some(origin),
-            malformed: None,
-            public_origin: None,
-            proxy: ProxyReport::default(),
-            surface: facts.surface,
-            peer: facts.peer,
-            path: facts.path.to_owned(),
-            hints: Vec::new(),
-            enforced: policy.mode == Mode::Enforce,
-            policy_version: policy.version.clone(),
-        };
-    }
-    let request_origin = RequestOrigin::from_headers(facts.headers);
-    // Computed when a `same_origin` rule needs it or a denial must be explained.
-    let public_cell = OnceCell::new();
-    let public_of = || public_cell.get_or_init(|| policy.trusted_proxies.public_origin(facts));
     let mut decision = Decision {
         verdict: Verdict::Deny,
         reason: Reason::NoRuleMatched,
@@ -138,6 +114,20 @@ pub(crate) fn decide(
         enforced: policy.mode == Mode::Enforce,
         policy_version: policy.version.clone(),
     };
+    if let (Some(cache), Some(value)) = (cache, single)
+        && let Some((origin, rule)) = cache.get(value.as_bytes())
+    {
+        decision.verdict = Verdict::Allow;
+        decision.reason = Reason::AllowRule;
+        decision.rule = Some(rule);
+        decision.raw_origin = Some(lossy(value));
+        decision.origin = Some(origin);
+        return decision;
+    }
+    let request_origin = RequestOrigin::from_headers(facts.headers);
+    // Computed when a `same_origin` rule needs it or a denial must be explained.
+    let public_cell = OnceCell::new();
+    let public_of = || public_cell.get_or_init(|| policy.trusted_proxies.public_origin(facts));
     match request_origin {
         RequestOrigin::Missing => {
             decision.reason = Reason::MissingOrigin;
