@@ -117,7 +117,10 @@ impl Application {
         #[cfg(unix)]
         reload::on_sighup(reloader.clone()).map_err(StartupError::Signal)?;
 
-        let apis = api::service(AdminApi::new(reloader.clone()));
+        let apis = api::service((
+            AdminApi::new(reloader.clone()),
+            api::AuctionApi::new(auctions.clone(), deadlines.clone()),
+        ));
         let spec = apis.spec_endpoint();
         let docs = apis.swagger_ui();
         let app = Route::new()

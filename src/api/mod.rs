@@ -1,10 +1,12 @@
 //! The HTTP API (poem-openapi): handlers are thin and call services.
 
 mod admin;
+mod auctions;
 mod problem;
 mod security;
 
 pub use admin::AdminApi;
+pub use auctions::AuctionApi;
 pub use problem::Problem;
 
 use poem_openapi::{OpenApiService, Tags};
@@ -13,10 +15,12 @@ use poem_openapi::{OpenApiService, Tags};
 pub enum ApiTags {
     /// Operating the origin policy (role `admin`).
     Admin,
+    /// Running auctions: the commissioner and the teams' managers.
+    Auctions,
 }
 
 /// Every API of the server, as one OpenAPI service.
-pub type Apis = AdminApi;
+pub type Apis = (AdminApi, AuctionApi);
 
 /// Where the API is mounted.
 pub const BASE_PATH: &str = "/api";
@@ -29,7 +33,7 @@ pub fn service(apis: Apis) -> OpenApiService<Apis, ()> {
 
 /// The OpenAPI document, as committed in `openapi/openapi.json`.
 pub fn document() -> String {
-    service(AdminApi::for_document()).spec()
+    service((AdminApi::for_document(), AuctionApi::for_document())).spec()
 }
 
 /// Any error that reaches the API's edge as `application/problem+json`.

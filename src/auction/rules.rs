@@ -43,6 +43,9 @@ impl Default for Settings {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {
     pub name: String,
+    /// The signed-in user (JWT `sub`) who manages the team, if any.
+    #[serde(default)]
+    pub manager: Option<String>,
     pub budget_left: u32,
     /// Players won, with the price paid.
     pub roster: Vec<(PlayerId, u32)>,
@@ -255,6 +258,7 @@ impl Auction {
                 .iter()
                 .map(|name| Team {
                     name: (*name).to_owned(),
+                    manager: None,
                     budget_left: settings.budget,
                     roster: Vec::new(),
                 })

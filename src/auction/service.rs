@@ -74,6 +74,15 @@ impl AuctionService {
             .last_insert_id)
     }
 
+    /// Who runs the auction (the JWT `sub` of its commissioner).
+    pub async fn commissioner(&self, auction_id: i64) -> Result<String, ServiceError> {
+        Ok(auctions::Entity::find_by_id(auction_id)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound)?
+            .commissioner)
+    }
+
     /// The current state and the `seq` it reflects.
     pub async fn state(&self, auction_id: i64) -> Result<(Auction, i64), ServiceError> {
         let row = auctions::Entity::find_by_id(auction_id)
