@@ -141,6 +141,8 @@ pub enum CreateResponse {
     Created(Json<Created>),
     #[oai(status = 400, content_type = "application/problem+json")]
     BadRequest(Json<Problem>),
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
 }
 
 #[derive(ApiResponse)]
@@ -340,12 +342,7 @@ impl AuctionApi {
             .await
         {
             Ok(id) => CreateResponse::Created(Json(Created { id })),
-            Err(e) => CreateResponse::BadRequest(Json(Problem::new(
-                "invalid_auction",
-                "Invalid auction",
-                400,
-                e.to_string(),
-            ))),
+            Err(e) => CreateResponse::Unavailable(unavailable(&e)),
         }
     }
 
