@@ -230,7 +230,8 @@ impl AuctionApi {
         Ok((commissioner || team.is_some()).then_some(Member { commissioner, team }))
     }
 
-    /// Runs a command as `sub`, who must be allowed to; re-arms the deadline after it.
+    /// Runs a command as `sub`, who must be allowed to; re-arms the deadline after one that may
+    /// have moved it earlier (a bid only ever extends it: the armed task copes with that).
     async fn run(
         &self,
         id: i64,
@@ -256,7 +257,8 @@ impl AuctionApi {
             .await
         {
             Ok(Accepted { events, seq }) => {
-                if let Err(e) = self.deadlines().arm(id).await {
+                let moves_deadline = !matches!(command, Command::Bid { .. });
+                if moves_deadline && let Err(e) = self.deadlines().arm(id).await {
                     tracing::error!(auction = id, error = %e, "cannot arm the deadline");
                 }
                 CommandResponse::Ok(Json(CommandResult {
