@@ -48,6 +48,11 @@ struct FileConfig {
     watch_policy: Option<bool>,
     /// How long file events are collected before one reload.
     reload_debounce_ms: Option<u64>,
+    /// Send login links over SMTP (`smtp://host:port`, `smtps://user:pass@host`); without it
+    /// they go to the log and the development outbox.
+    smtp_url: Option<String>,
+    /// The sender of login mail.
+    mail_from: Option<String>,
 }
 
 /// The JWT signing secret, and whether it was generated for this process only.
@@ -79,6 +84,8 @@ pub struct Settings {
     pub disconnect_denied_sessions: bool,
     pub watch_policy: bool,
     pub reload_debounce: Duration,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +158,10 @@ impl Settings {
             disconnect_denied_sessions: file.disconnect_denied_sessions.unwrap_or(true),
             watch_policy: file.watch_policy.unwrap_or(true),
             reload_debounce: Duration::from_millis(file.reload_debounce_ms.unwrap_or(200)),
+            smtp_url: env("GAVEL_SMTP_URL").or(file.smtp_url),
+            mail_from: env("GAVEL_MAIL_FROM")
+                .or(file.mail_from)
+                .unwrap_or_else(|| "Gavel <gavel@localhost>".to_owned()),
         })
     }
 }

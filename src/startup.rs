@@ -29,6 +29,8 @@ pub enum StartupError {
     Signal(std::io::Error),
     #[error("the database is not usable: {0}")]
     Database(#[from] sea_orm::DbErr),
+    #[error("mail is not configured correctly: {0}")]
+    Mail(String),
 }
 
 /// A built server, bound to its port, not yet serving.
@@ -64,6 +66,15 @@ async fn readyz(
     poem::web::Json(body).with_status(status).into_response()
 }
 
+/// The development outbox (login mail), when no SMTP server is configured.
+#[handler]
+fn outbox(login: Data<&Arc<crate::login::LoginService>>) -> poem::Response {
+    match login.mailer().outbox() {
+        Some(mails) => poem::web::Json(mails).into_response(),
+        None => poem::http::StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 #[handler]
 fn metrics(gate: Data<&Arc<Gate>>) -> impl IntoResponse {
     gate.metrics
@@ -86,7 +97,27 @@ impl Application {
         }
         // Connecting migrates: the schema is always current before the first request.
         let db = crate::db::connect(&settings.database_url).await?;
-        let auctions = crate::auction::service::AuctionService::new(db);
+        let mailer: Arc<dyn crate::login::Mailer> = match &settings.smtp_url {
+            Some(url) => Arc::new(
+                crate::login::SmtpMailer::new(url, &settings.mail_from)
+                    .map_err(|e| StartupError::Mail(e.to_string()))?,
+            ),
+            None => {
+                tracing::warn!(
+                    "no SMTP configured (GAVEL_SMTP_URL): login links go to the log and the \
+                     development outbox at /dev/outbox"
+                );
+                Arc::new(crate::login::DevOutbox::new(200))
+            }
+        };
+        let login = Arc::new(crate::login::LoginService::new(
+            db.clone(),
+            JwtKeys::new(settings.jwt_secret.value.as_bytes()),
+            mailer,
+            store.clone(),
+        ));
+        let (published_tx, published_rx) = tokio::sync::mpsc::unbounded_channel();
+        let auctions = crate::auction::service::AuctionService::new(db).publishing_to(published_tx);
         // A restart loses no deadline: every open one is armed again from the database.
         let deadlines = crate::auction::deadlines::Deadlines::new(auctions.clone());
         let rearmed = deadlines.rearm_all().await.map_err(|e| match e {
@@ -102,7 +133,8 @@ impl Application {
             gate.clone(),
             settings.disconnect_denied_sessions,
         ));
-        let realtime = Realtime::new(keys.clone());
+        let house = crate::auction::house::AuctionHouse::new(auctions.clone(), deadlines.clone());
+        let realtime = Realtime::new(keys.clone(), house.clone(), published_rx);
         reloader.attach(realtime.clone());
 
         let watcher = if settings.watch_policy {
@@ -119,7 +151,8 @@ impl Application {
 
         let apis = api::service((
             AdminApi::new(reloader.clone()),
-            api::AuctionApi::new(auctions.clone(), deadlines.clone()),
+            api::AuctionApi::new(house.clone()),
+            api::LoginApi::new(login.clone(), house),
         ));
         let spec = apis.spec_endpoint();
         let docs = apis.swagger_ui();
@@ -127,6 +160,7 @@ impl Application {
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz))
             .at("/metrics", get(metrics))
+            .at("/dev/outbox", get(outbox))
             .at("/api/openapi.json", spec)
             .nest("/docs", docs)
             .at("/api/socket.io", realtime.endpoint())
@@ -140,6 +174,7 @@ impl Application {
             .data(keys)
             .data(auctions)
             .data(deadlines)
+            .data(login)
             .with(GateMiddleware::new(gate))
             .boxed();
 

@@ -179,6 +179,19 @@ async fn bad_requests_unknown_auctions_and_missing_tokens() {
     .await;
     assert_eq!(
         (status, body["type"].as_str()),
+        (400, Some("/problems/bad_request")),
+        "{body}"
+    );
+    let (status, body) = post(
+        &app,
+        "comm",
+        "/api/auctions",
+        json!({"name": "x", "settings": {"budget": 2, "roster_slots": 3},
+               "teams": [{"name": "a"}, {"name": "b"}], "players": []}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["type"].as_str()),
         (400, Some("/problems/invalid_auction")),
         "{body}"
     );

@@ -53,7 +53,7 @@ async fn lots_close_and_missed_nominations_happen_on_time() {
     let s = service(&url).await;
     let deadlines = Deadlines::new(s.clone());
     let id = s
-        .create("timed", "c", &fast_auction(), now_ms())
+        .create("timed", "c", &fast_auction(), &[], now_ms())
         .await
         .unwrap();
     s.handle(id, "c", &Command::Start, None, now_ms())
@@ -87,7 +87,7 @@ async fn a_restart_rearms_an_open_lot_from_the_database() {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("g.db").display());
     let s = service(&url).await;
     let id = s
-        .create("restart", "c", &fast_auction(), now_ms())
+        .create("restart", "c", &fast_auction(), &[], now_ms())
         .await
         .unwrap();
     s.handle(id, "c", &Command::Start, None, now_ms())

@@ -149,7 +149,7 @@ fn nothing_is_accepted_at_or_after_ends_at_and_the_reset_rule_extends_the_clock(
 
 #[test]
 fn stale_outbid_and_own_bids_are_refused() {
-    let mut a = auction(3, 2, 50, 4);
+    let mut a = auction(3, 2, 50, 6);
     a.handle(Command::Start, 0).unwrap();
     a.handle(
         Command::Nominate {
@@ -589,4 +589,31 @@ fn editing_a_sale_keeps_the_teams_open_high_bid_affordable() {
     )
     .unwrap();
     a.check_invariants().unwrap();
+}
+
+#[test]
+fn an_auction_does_not_start_without_a_player_for_every_slot_and_imports_fill_the_pool() {
+    let mut a = auction(3, 2, 50, 5);
+    assert_eq!(
+        a.decide(&Command::Start, 0),
+        Err(gavel::auction::Rejection::PoolTooSmall)
+    );
+    let extra = vec![gavel::auction::Player {
+        name: "Late".into(),
+        rank: 9,
+    }];
+    a.handle(
+        Command::AddPlayers {
+            players: extra.clone(),
+        },
+        0,
+    )
+    .unwrap();
+    assert_eq!(a.pool.len(), 6);
+    a.handle(Command::Start, 0).unwrap();
+    assert!(
+        a.decide(&Command::AddPlayers { players: extra }, 1)
+            .is_err(),
+        "the pool is fixed once the auction starts"
+    );
 }

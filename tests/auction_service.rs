@@ -81,7 +81,7 @@ async fn backends() -> Vec<Backend> {
 fn auction(teams: usize) -> Auction {
     let names: Vec<String> = (0..teams).map(|i| format!("T{i}")).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let players: Vec<(String, u32)> = (0..teams * 2 + 3)
+    let players: Vec<(String, u32)> = (0..teams * 3 + 3)
         .map(|i| (format!("P{i}"), i as u32 + 1))
         .collect();
     let players: Vec<(&str, u32)> = players.iter().map(|(n, r)| (n.as_str(), *r)).collect();
@@ -93,7 +93,9 @@ fn auction(teams: usize) -> Auction {
     Auction::new(settings, &names, &players)
 }
 
-/// `clients` bidders hammer one lot at once; returns the accepted amounts.
+/// `clients` bidders hammer one lot at once; returns the accepted amounts. Half of them go
+/// through a second service on the same database — as a second server process would, with
+/// its own per-auction ordering — so the conditional update is what keeps them apart.
 async fn burst(
     service: &AuctionService,
     id: i64,
@@ -102,8 +104,13 @@ async fn burst(
     now: u64,
 ) -> Vec<u32> {
     let mut tasks = Vec::new();
+    let other_process = AuctionService::new(service.db().clone());
     for team in 0..clients {
-        let service = service.clone();
+        let service = if team % 2 == 0 {
+            service.clone()
+        } else {
+            other_process.clone()
+        };
         tasks.push(tokio::spawn(async move {
             let mut accepted = Vec::new();
             for round in 0..rounds {
@@ -148,7 +155,7 @@ async fn concurrent_bids_and_closers_keep_the_log_consistent() {
         let s = &backend.service;
         for clients in [3usize, 12, 50] {
             let initial = auction(clients);
-            let id = s.create("burst", "comm", &initial, 0).await.unwrap();
+            let id = s.create("burst", "comm", &initial, &[], 0).await.unwrap();
             s.handle(id, "comm", &Command::Start, None, 0)
                 .await
                 .unwrap();
@@ -183,10 +190,11 @@ async fn concurrent_bids_and_closers_keep_the_log_consistent() {
                     backend.name
                 );
 
-                // Several closers race after the deadline: exactly one closes the lot.
+                // Several closers race after the deadline, as if on four server processes:
+                // exactly one closes the lot.
                 let mut closers = Vec::new();
                 for _ in 0..4 {
-                    let s = s.clone();
+                    let s = AuctionService::new(s.db().clone());
                     closers.push(tokio::spawn(async move {
                         s.handle(id, "timer", &Command::CloseLot, None, t0 + 500_000)
                             .await
@@ -247,7 +255,10 @@ async fn concurrent_bids_and_closers_keep_the_log_consistent() {
 async fn a_client_id_sent_twice_creates_one_bid() {
     for backend in backends().await {
         let s = Arc::new(backend.service.clone());
-        let id = s.create("retry", "comm", &auction(3), 0).await.unwrap();
+        let id = s
+            .create("retry", "comm", &auction(3), &[], 0)
+            .await
+            .unwrap();
         s.handle(id, "comm", &Command::Start, None, 0)
             .await
             .unwrap();

@@ -30,8 +30,10 @@ fn start(dir: &std::path::Path) -> Server {
     std::fs::write(
         &config,
         format!(
-            "bind = \"127.0.0.1:0\"\npolicy = \"{}\"\nwatch_policy = false\njwt_secret = \"{SECRET}\"\n",
-            dir.join("policy.toml").display()
+            "bind = \"127.0.0.1:0\"\npolicy = \"{}\"\nwatch_policy = false\njwt_secret = \"{SECRET}\"\n\
+             database_url = \"sqlite://{}?mode=rwc\"\n",
+            dir.join("policy.toml").display(),
+            dir.join("gavel.db").display()
         ),
     )
     .unwrap();
@@ -177,5 +179,147 @@ fn committed_openapi_document_matches_the_code() {
         committed,
         gavel::api::document() + "\n",
         "openapi/openapi.json is stale: run `cargo run -- openapi`"
+    );
+}
+
+/// Blocking JSON over HTTP for the durability test (the server is a separate process).
+fn call(
+    port: u16,
+    method: &str,
+    path: &str,
+    sub: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let token = gavel::auth::JwtKeys::new(SECRET.as_bytes()).mint(
+        sub,
+        gavel::auth::Role::User,
+        Duration::from_secs(300),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut req = reqwest::Client::new()
+            .request(
+                method.parse().unwrap(),
+                format!("http://127.0.0.1:{port}{path}"),
+            )
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        (
+            resp.status().as_u16(),
+            resp.json().await.unwrap_or_default(),
+        )
+    })
+}
+
+#[cfg(unix)]
+#[test]
+fn sigkill_during_an_open_lot_loses_nothing_and_the_deadline_is_rearmed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("policy.toml"), policy("https://a.example")).unwrap();
+    let mut server = start(dir.path());
+    let (status, created) = call(
+        server.port,
+        "POST",
+        "/api/auctions",
+        "comm",
+        Some(serde_json::json!({
+            "name": "durable",
+            "settings": {"roster_slots": 1, "bid_secs": 4, "reset_secs": 4},
+            "teams": [{"name": "A", "manager": "ann"}, {"name": "B", "manager": "bob"}],
+            "players": [{"name": "P0", "rank": 1}, {"name": "P1", "rank": 2}],
+        })),
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let at = |p: &str| format!("/api/auctions/{id}{p}");
+    assert_eq!(
+        call(server.port, "POST", &at("/start"), "comm", None).0,
+        200
+    );
+    let (status, opened) = call(
+        server.port,
+        "POST",
+        &at("/lots"),
+        "ann",
+        Some(serde_json::json!({"player": 0, "opening_bid": 1})),
+    );
+    assert_eq!(status, 200, "{opened}");
+    let mut accepted = Vec::new();
+    for (sub, amount) in [("bob", 2), ("ann", 3), ("bob", 7)] {
+        let (status, bid) = call(
+            server.port,
+            "POST",
+            &at("/lots/1/bids"),
+            sub,
+            Some(serde_json::json!({"amount": amount, "client_bid_id": format!("{sub}-{amount}")})),
+        );
+        assert_eq!(status, 200, "{bid}");
+        accepted.push(bid["seq"].as_i64().unwrap());
+    }
+    let (_, before) = call(server.port, "GET", &at("/state"), "comm", None);
+    let lot = before["state"]["phase"]["Bidding"].clone();
+    assert_eq!(lot["high_bid"], 7, "{before}");
+    let ends_at = lot["ends_at"].as_u64().unwrap();
+    assert!(
+        ends_at > before["server_now"].as_u64().unwrap(),
+        "the lot is open"
+    );
+
+    server.child.kill().unwrap(); // SIGKILL: no shutdown code runs
+    server.child.wait().unwrap();
+    let restarted = start(dir.path());
+    let (_, after) = call(restarted.port, "GET", &at("/state"), "comm", None);
+    assert_eq!(after["seq"], before["seq"], "every accepted bid survived");
+    assert_eq!(after["state"], before["state"]);
+    // A retried bid after the restart gets its first answer, not a second bid.
+    let (status, again) = call(
+        restarted.port,
+        "POST",
+        &at("/lots/1/bids"),
+        "bob",
+        Some(serde_json::json!({"amount": 7, "client_bid_id": "bob-7"})),
+    );
+    assert_eq!(
+        (status, again["seq"].as_i64()),
+        (200, accepted.last().copied())
+    );
+    // The re-armed deadline closes the lot; a client resyncs with the events after its seq.
+    let last_seen = before["seq"].as_i64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let missed = loop {
+        let (_, events) = call(
+            restarted.port,
+            "GET",
+            &format!("/api/auctions/{id}/events?after_seq={last_seen}"),
+            "comm",
+            None,
+        );
+        let list = events["events"].as_array().cloned().unwrap_or_default();
+        if list.iter().any(|e| e["event"]["kind"] == "lot_sold") {
+            break list;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the re-armed deadline never closed the lot"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(missed[0]["seq"], last_seen + 1, "gapless after the restart");
+    let sold = missed
+        .iter()
+        .find(|e| e["event"]["kind"] == "lot_sold")
+        .unwrap();
+    assert_eq!(sold["event"]["team"], 1);
+    assert_eq!(sold["event"]["price"], 7);
+    let (_, state) = call(restarted.port, "GET", &at("/state"), "comm", None);
+    assert!(
+        state["server_now"].as_u64().unwrap() >= ends_at,
+        "not closed before ends_at"
     );
 }

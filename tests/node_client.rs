@@ -27,8 +27,9 @@ async fn socket_io_client_connects_acks_and_is_refused_where_it_must_be() {
     let app = spawn_app_with(&policy_allowing(&[ALLOWED]), false).await;
     let token = app.keys.mint("ann", Role::User, Duration::from_secs(300));
     let base = app.base.clone();
+    let auction = app.create_auction("ann").await.to_string();
     let lines = tokio::task::spawn_blocking(move || {
-        node(&["checks", &base, &token, ALLOWED, DENIED]).finish(Duration::from_secs(60))
+        node(&["checks", &base, &token, ALLOWED, DENIED, &auction]).finish(Duration::from_secs(60))
     })
     .await
     .unwrap();

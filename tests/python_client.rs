@@ -16,6 +16,7 @@ async fn python_socketio_on_both_transports() {
     let app = spawn_app_with(&policy_allowing(&[ALLOWED]), false).await;
     let token = app.keys.mint("py", Role::User, Duration::from_secs(300));
     let base = app.base.clone();
+    let auction = app.create_auction("py").await.to_string();
     let lines = tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new(python());
         cmd.arg(repo().join("tests/py/socketio_clients.py")).args([
@@ -23,6 +24,7 @@ async fn python_socketio_on_both_transports() {
             &token,
             ALLOWED,
             "https://evil.example",
+            &auction,
         ]);
         Driven::spawn(cmd).finish(Duration::from_secs(60))
     })

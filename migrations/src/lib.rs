@@ -3,12 +3,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_auctions;
+mod m20261128_000002_members_logins;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_auctions::Migration)]
+        vec![
+            Box::new(m20261128_000001_auctions::Migration),
+            Box::new(m20261128_000002_members_logins::Migration),
+        ]
     }
 }

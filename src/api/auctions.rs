@@ -1,41 +1,34 @@
-//! `/api/auctions`: create an auction, run it, read its state and events. Thin: every action
-//! is one call to the auction service; the rules decide.
-
-use std::sync::Arc;
+//! `/api/auctions`: create an auction, run it, read its state, events and results. Thin: every
+//! action is one call to the auction house; the rules decide.
 
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
-use super::problem::Problem;
+use super::failure::{Failure, bad_request};
 use super::security::BearerAuth;
-use crate::auction::deadlines::{Deadlines, now_ms};
-use crate::auction::service::{Accepted, AuctionService, ServiceError};
-use crate::auction::{Auction, Command, Settings};
+use crate::auction::deadlines::now_ms;
+use crate::auction::house::{Action, AuctionHouse, Member, Role};
+use crate::auction::service::Accepted;
+use crate::auction::{Auction, Event, Player, Settings};
 
 pub struct AuctionApi {
     /// `None` only while generating the OpenAPI document.
-    inner: Option<(AuctionService, Arc<Deadlines>)>,
+    house: Option<AuctionHouse>,
 }
 
 impl AuctionApi {
-    pub fn new(service: AuctionService, deadlines: Arc<Deadlines>) -> Self {
-        Self {
-            inner: Some((service, deadlines)),
-        }
+    pub fn new(house: AuctionHouse) -> Self {
+        Self { house: Some(house) }
     }
 
     pub fn for_document() -> Self {
-        Self { inner: None }
+        Self { house: None }
     }
 
-    fn service(&self) -> &AuctionService {
-        &self.inner.as_ref().expect("a serving AuctionApi").0
-    }
-
-    fn deadlines(&self) -> &Arc<Deadlines> {
-        &self.inner.as_ref().expect("a serving AuctionApi").1
+    fn house(&self) -> &AuctionHouse {
+        self.house.as_ref().expect("a serving AuctionApi")
     }
 }
 
@@ -60,25 +53,32 @@ pub struct SettingsBody {
 
 #[derive(Object)]
 pub struct TeamBody {
+    #[oai(validator(min_length = 1, max_length = 100))]
     pub name: String,
-    /// The JWT `sub` of the team's manager.
-    pub manager: String,
+    /// The JWT `sub` of the team's manager; or invite one later.
+    pub manager: Option<String>,
 }
 
-#[derive(Object)]
+#[derive(Object, Clone)]
 pub struct PlayerBody {
+    #[oai(validator(min_length = 1, max_length = 200))]
     pub name: String,
     /// 1 is the best.
+    #[oai(validator(minimum(value = "1")))]
     pub rank: u32,
 }
 
 #[derive(Object)]
 pub struct CreateAuction {
+    #[oai(validator(min_length = 1, max_length = 200))]
     pub name: String,
     #[oai(default)]
     pub settings: SettingsBody,
     /// In nomination order.
+    #[oai(validator(min_items = 2, max_items = 64))]
     pub teams: Vec<TeamBody>,
+    /// The pool; more can be imported while the auction is in the lobby.
+    #[oai(default, validator(max_items = 10000))]
     pub players: Vec<PlayerBody>,
 }
 
@@ -132,78 +132,97 @@ pub struct BidBody {
     /// The lot `version` the bidder saw; an older one is refused as `stale`.
     pub expected_version: Option<u32>,
     /// Makes a retry return the first answer (the `Idempotency-Key` header does the same).
+    #[oai(validator(max_length = 200))]
     pub client_bid_id: Option<String>,
+}
+
+#[derive(Object)]
+pub struct EditSaleBody {
+    pub price: u32,
+}
+
+/// Players to add to the pool: JSON `[{name, rank}]`, or CSV with a `name,rank` header.
+#[derive(ApiRequest)]
+pub enum PlayersImport {
+    Json(Json<Vec<PlayerBody>>),
+    #[oai(content_type = "text/csv")]
+    Csv(PlainText<String>),
+}
+
+#[derive(Object)]
+pub struct RosterEntry {
+    pub player: u32,
+    pub name: String,
+    pub price: u32,
+}
+
+#[derive(Object)]
+pub struct TeamResult {
+    pub team: u32,
+    pub name: String,
+    pub budget_left: u32,
+    pub spent: u32,
+    pub roster: Vec<RosterEntry>,
+}
+
+#[derive(Object)]
+pub struct Results {
+    pub seq: i64,
+    pub completed: bool,
+    pub teams: Vec<TeamResult>,
 }
 
 #[derive(ApiResponse)]
 pub enum CreateResponse {
     #[oai(status = 201)]
     Created(Json<Created>),
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+}
+
+#[derive(Object)]
+pub struct InvitationBody {
+    /// `manager` (with `team`) or `spectator`.
+    pub role: Role,
+    /// The team a manager will manage (an index into the auction's teams).
+    pub team: Option<u32>,
+}
+
+#[derive(Object)]
+pub struct InvitationCreated {
+    /// Shown once; whoever joins with it gets the role.
+    pub code: String,
+    pub role: Role,
+    pub team: Option<u32>,
+    pub expires_at: u64,
+}
+
+#[derive(Object)]
+pub struct JoinBody {
+    #[oai(validator(max_length = 200))]
+    pub code: String,
+}
+
+#[derive(Object)]
+pub struct MemberBody {
+    pub sub: String,
+    pub role: Role,
+    pub team: Option<u32>,
 }
 
 #[derive(ApiResponse)]
-pub enum CommandResponse {
-    #[oai(status = 200)]
-    Ok(Json<CommandResult>),
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    /// Refused by the rules: `type` is `/problems/<kind>` (`outbid`, `stale`, `over_max_bid`,
-    /// `lot_closed`, `not_your_turn`, …).
-    #[oai(status = 409, content_type = "application/problem+json")]
-    Rejected(Json<Problem>),
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+pub enum InvitationResponse {
+    #[oai(status = 201)]
+    Created(Json<InvitationCreated>),
 }
 
 #[derive(ApiResponse)]
-pub enum StateResponse {
-    #[oai(status = 200)]
-    Ok(Json<StateBody>),
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+pub enum CsvResponse {
+    #[oai(status = 200, content_type = "text/csv")]
+    Csv(PlainText<String>),
 }
 
-#[derive(ApiResponse)]
-pub enum EventsResponse {
-    #[oai(status = 200)]
-    Ok(Json<EventsBody>),
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
-}
+type Answer<T> = Result<Json<T>, Failure>;
 
-fn forbidden(detail: &str) -> Json<Problem> {
-    Json(Problem::new("forbidden", "Forbidden", 403, detail))
-}
-
-fn not_found() -> Json<Problem> {
-    Json(Problem::new(
-        "not_found",
-        "No such auction",
-        404,
-        "no such auction",
-    ))
-}
-
-fn unavailable(e: &ServiceError) -> Json<Problem> {
-    tracing::error!(error = %e, "auction service failed");
-    Json(Problem::new("unavailable", "Try again", 503, e.to_string()))
-}
-
-fn numbered(events: Vec<(i64, crate::auction::Event)>) -> Vec<NumberedEvent> {
+fn numbered(events: Vec<(i64, Event)>) -> Vec<NumberedEvent> {
     events
         .into_iter()
         .map(|(seq, e)| NumberedEvent {
@@ -213,160 +232,176 @@ fn numbered(events: Vec<(i64, crate::auction::Event)>) -> Vec<NumberedEvent> {
         .collect()
 }
 
-/// Who the caller is in this auction (a commissioner may also manage a team).
-struct Member {
-    commissioner: bool,
-    team: Option<usize>,
+fn command_result(Accepted { events, seq }: Accepted) -> Json<CommandResult> {
+    Json(CommandResult {
+        seq,
+        events: numbered(events),
+        server_now: now_ms(),
+    })
 }
 
-impl AuctionApi {
-    async fn member(&self, id: i64, sub: &str) -> Result<Option<Member>, ServiceError> {
-        let commissioner = self.service().commissioner(id).await? == sub;
-        let (state, _) = self.service().state(id).await?;
-        let team = state
+pub fn member_body(sub: String, member: Member) -> MemberBody {
+    MemberBody {
+        sub,
+        role: member.role,
+        team: member.team.map(|t| t as u32),
+    }
+}
+
+fn settings(s: &SettingsBody) -> Result<Settings, Failure> {
+    let d = Settings::default();
+    let secs = |v: Option<u32>, default: u64| v.map_or(default, |v| u64::from(v) * 1000);
+    let settings = Settings {
+        budget: s.budget.unwrap_or(d.budget),
+        roster_slots: s.roster_slots.unwrap_or(d.roster_slots),
+        min_bid: s.min_bid.unwrap_or(d.min_bid),
+        increment: s.increment.unwrap_or(d.increment),
+        nomination_ms: secs(s.nomination_secs, d.nomination_ms),
+        bid_ms: secs(s.bid_secs, d.bid_ms),
+        reset_ms: secs(s.reset_secs, d.reset_ms),
+    };
+    if settings.roster_slots == 0 || settings.min_bid == 0 || settings.increment == 0 {
+        return Err(bad_request(
+            "invalid_auction",
+            "roster_slots, min_bid and increment must be at least 1",
+        ));
+    }
+    if settings.roster_slots > 100 {
+        return Err(bad_request("invalid_auction", "at most 100 roster slots"));
+    }
+    if u64::from(settings.budget) < u64::from(settings.min_bid) * u64::from(settings.roster_slots) {
+        return Err(bad_request(
+            "invalid_auction",
+            "the budget cannot fill a roster at the minimum bid",
+        ));
+    }
+    if settings.nomination_ms == 0 || settings.bid_ms == 0 {
+        return Err(bad_request(
+            "invalid_auction",
+            "nomination_secs and bid_secs must be at least 1",
+        ));
+    }
+    Ok(settings)
+}
+
+/// Parses a `name,rank` CSV (header required) into players; the error names the line.
+fn players_from_csv(text: &str) -> Result<Vec<Player>, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("the CSV header has no `{name}` column"))
+    };
+    let (name_at, rank_at) = (column("name")?, column("rank")?);
+    let mut players = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = record.map_err(|e| format!("line {line}: {e}"))?;
+        let name = record.get(name_at).unwrap_or_default();
+        if name.is_empty() || name.len() > 200 {
+            return Err(format!("line {line}: a name has 1 to 200 characters"));
+        }
+        let rank = record
+            .get(rank_at)
+            .unwrap_or_default()
+            .parse::<u32>()
+            .ok()
+            .filter(|r| *r >= 1)
+            .ok_or_else(|| format!("line {line}: rank is a whole number from 1"))?;
+        players.push(Player {
+            name: name.to_owned(),
+            rank,
+        });
+    }
+    Ok(players)
+}
+
+fn results(state: &Auction, seq: i64) -> Results {
+    Results {
+        seq,
+        completed: matches!(state.phase, crate::auction::Phase::Completed),
+        teams: state
             .teams
             .iter()
-            .position(|t| t.manager.as_deref() == Some(sub));
-        Ok((commissioner || team.is_some()).then_some(Member { commissioner, team }))
+            .enumerate()
+            .map(|(i, t)| TeamResult {
+                team: i as u32,
+                name: t.name.clone(),
+                budget_left: t.budget_left,
+                spent: t.roster.iter().map(|(_, price)| price).sum(),
+                roster: t
+                    .roster
+                    .iter()
+                    .map(|&(player, price)| RosterEntry {
+                        player: player as u32,
+                        name: state.players[player].name.clone(),
+                        price,
+                    })
+                    .collect(),
+            })
+            .collect(),
     }
+}
 
-    /// Runs a command as `sub`, who must be allowed to; re-arms the deadline after one that may
-    /// have moved it earlier (a bid only ever extends it: the armed task copes with that).
-    async fn run(
-        &self,
-        id: i64,
-        sub: &str,
-        client_id: Option<&str>,
-        command: impl FnOnce(&Member) -> Result<Command, &'static str>,
-    ) -> CommandResponse {
-        let member = match self.member(id, sub).await {
-            Ok(Some(m)) => m,
-            Ok(None) => {
-                return CommandResponse::Forbidden(forbidden("not a member of this auction"));
-            }
-            Err(ServiceError::NotFound) => return CommandResponse::NotFound(not_found()),
-            Err(e) => return CommandResponse::Unavailable(unavailable(&e)),
-        };
-        let command = match command(&member) {
-            Ok(c) => c,
-            Err(why) => return CommandResponse::Forbidden(forbidden(why)),
-        };
-        match self
-            .service()
-            .handle(id, sub, &command, client_id, now_ms())
-            .await
-        {
-            Ok(Accepted { events, seq }) => {
-                let moves_deadline = !matches!(command, Command::Bid { .. });
-                if moves_deadline && let Err(e) = self.deadlines().arm(id).await {
-                    tracing::error!(auction = id, error = %e, "cannot arm the deadline");
-                }
-                CommandResponse::Ok(Json(CommandResult {
-                    seq,
-                    events: numbered(events),
-                    server_now: now_ms(),
-                }))
-            }
-            Err(ServiceError::Rejected(r)) => CommandResponse::Rejected(Json(Problem::new(
-                r.kind(),
-                "Refused by the auction rules",
-                409,
-                r.to_string(),
-            ))),
-            Err(ServiceError::NotFound) => CommandResponse::NotFound(not_found()),
-            Err(e) => CommandResponse::Unavailable(unavailable(&e)),
+fn results_csv(results: &Results) -> String {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(["team", "team_name", "player", "player_name", "price"])
+        .expect("writing to memory");
+    for t in &results.teams {
+        for r in &t.roster {
+            out.write_record([
+                t.team.to_string(),
+                t.name.clone(),
+                r.player.to_string(),
+                r.name.clone(),
+                r.price.to_string(),
+            ])
+            .expect("writing to memory");
         }
     }
-
-    async fn commissioner_command(&self, id: i64, sub: &str, command: Command) -> CommandResponse {
-        self.run(id, sub, None, |member| {
-            if member.commissioner {
-                Ok(command)
-            } else {
-                Err("only the commissioner can do this")
-            }
-        })
-        .await
-    }
+    String::from_utf8(out.into_inner().expect("flushing memory")).expect("CSV of UTF-8 is UTF-8")
 }
 
 #[OpenApi(prefix_path = "/auctions", tag = "ApiTags::Auctions")]
 impl AuctionApi {
     /// Create an auction; the caller is its commissioner.
     #[oai(path = "/", method = "post", operation_id = "createAuction")]
-    async fn create(&self, auth: BearerAuth, body: Json<CreateAuction>) -> CreateResponse {
+    async fn create(
+        &self,
+        auth: BearerAuth,
+        body: Json<CreateAuction>,
+    ) -> Result<CreateResponse, Failure> {
         let body = body.0;
-        let d = Settings::default();
-        let s = &body.settings;
-        let secs = |v: Option<u32>, default: u64| v.map_or(default, |v| u64::from(v) * 1000);
-        let settings = Settings {
-            budget: s.budget.unwrap_or(d.budget),
-            roster_slots: s.roster_slots.unwrap_or(d.roster_slots),
-            min_bid: s.min_bid.unwrap_or(d.min_bid),
-            increment: s.increment.unwrap_or(d.increment),
-            nomination_ms: secs(s.nomination_secs, d.nomination_ms),
-            bid_ms: secs(s.bid_secs, d.bid_ms),
-            reset_ms: secs(s.reset_secs, d.reset_ms),
-        };
-        let bad = |detail: &str| {
-            CreateResponse::BadRequest(Json(Problem::new(
-                "invalid_auction",
-                "Invalid auction",
-                400,
-                detail,
-            )))
-        };
-        if body.teams.len() < 2 {
-            return bad("an auction needs at least two teams");
-        }
-        if settings.roster_slots == 0 || settings.min_bid == 0 || settings.increment == 0 {
-            return bad("roster_slots, min_bid and increment must be at least 1");
-        }
-        if settings.budget < settings.min_bid * settings.roster_slots {
-            return bad("the budget cannot fill a roster at the minimum bid");
-        }
-        if body.players.len() < body.teams.len() * settings.roster_slots as usize {
-            return bad("the pool has fewer players than the rosters have slots");
-        }
+        let settings = settings(&body.settings)?;
         let names: Vec<&str> = body.teams.iter().map(|t| t.name.as_str()).collect();
         let players: Vec<(&str, u32)> = body
             .players
             .iter()
             .map(|p| (p.name.as_str(), p.rank))
             .collect();
-        let mut auction = Auction::new(settings, &names, &players);
-        for (team, body) in auction.teams.iter_mut().zip(&body.teams) {
-            team.manager = Some(body.manager.clone());
-        }
-        match self
-            .service()
-            .create(&body.name, &auth.0.sub, &auction, now_ms())
-            .await
-        {
-            Ok(id) => CreateResponse::Created(Json(Created { id })),
-            Err(e) => CreateResponse::Unavailable(unavailable(&e)),
-        }
+        let auction = Auction::new(settings, &names, &players);
+        let managers: Vec<Option<String>> = body.teams.into_iter().map(|t| t.manager).collect();
+        let id = self
+            .house()
+            .create(&body.name, &auth.0.sub, &auction, &managers)
+            .await?;
+        Ok(CreateResponse::Created(Json(Created { id })))
     }
 
     /// The state now, with its `seq` and the server clock.
     #[oai(path = "/:id/state", method = "get", operation_id = "getAuctionState")]
-    async fn state(&self, auth: BearerAuth, id: Path<i64>) -> StateResponse {
-        match self.member(id.0, &auth.0.sub).await {
-            Ok(Some(_)) => {}
-            Ok(None) => return StateResponse::Forbidden(forbidden("not a member of this auction")),
-            Err(ServiceError::NotFound) => return StateResponse::NotFound(not_found()),
-            Err(e) => return StateResponse::Unavailable(unavailable(&e)),
-        }
-        let commissioner = self.service().commissioner(id.0).await;
-        match (self.service().state(id.0).await, commissioner) {
-            (Ok((state, seq)), Ok(commissioner)) => StateResponse::Ok(Json(StateBody {
-                seq,
-                server_now: now_ms(),
-                commissioner,
-                state: serde_json::to_value(state).expect("state serializes"),
-            })),
-            (Err(e), _) | (_, Err(e)) => StateResponse::Unavailable(unavailable(&e)),
-        }
+    async fn state(&self, auth: BearerAuth, id: Path<i64>) -> Answer<StateBody> {
+        let snapshot = self.house().snapshot(id.0, &auth.0.sub).await?;
+        Ok(Json(StateBody {
+            seq: snapshot.seq,
+            server_now: now_ms(),
+            commissioner: snapshot.commissioner,
+            state: serde_json::to_value(snapshot.state).expect("state serializes"),
+        }))
     }
 
     /// The events after `after_seq` (what a reconnecting client missed).
@@ -380,43 +415,137 @@ impl AuctionApi {
         auth: BearerAuth,
         id: Path<i64>,
         #[oai(default)] after_seq: Query<i64>,
-    ) -> EventsResponse {
-        match self.member(id.0, &auth.0.sub).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                return EventsResponse::Forbidden(forbidden("not a member of this auction"));
+    ) -> Answer<EventsBody> {
+        let events = self
+            .house()
+            .events_after(id.0, &auth.0.sub, after_seq.0)
+            .await?;
+        Ok(Json(EventsBody {
+            events: numbered(events),
+            server_now: now_ms(),
+        }))
+    }
+
+    /// The rosters and budgets.
+    #[oai(
+        path = "/:id/results",
+        method = "get",
+        operation_id = "getAuctionResults"
+    )]
+    async fn results(&self, auth: BearerAuth, id: Path<i64>) -> Answer<Results> {
+        let snapshot = self.house().snapshot(id.0, &auth.0.sub).await?;
+        Ok(Json(results(&snapshot.state, snapshot.seq)))
+    }
+
+    /// The rosters as CSV: `team,team_name,player,player_name,price`, one line per player won.
+    #[oai(
+        path = "/:id/results.csv",
+        method = "get",
+        operation_id = "getAuctionResultsCsv"
+    )]
+    async fn results_csv(&self, auth: BearerAuth, id: Path<i64>) -> Result<CsvResponse, Failure> {
+        let snapshot = self.house().snapshot(id.0, &auth.0.sub).await?;
+        Ok(CsvResponse::Csv(PlainText(results_csv(&results(
+            &snapshot.state,
+            snapshot.seq,
+        )))))
+    }
+
+    /// Add players to the pool while the auction is in the lobby (commissioner): JSON or CSV.
+    #[oai(path = "/:id/players", method = "post", operation_id = "importPlayers")]
+    async fn import_players(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: PlayersImport,
+    ) -> Answer<CommandResult> {
+        let players = match body {
+            PlayersImport::Json(Json(players)) => players
+                .into_iter()
+                .map(|p| Player {
+                    name: p.name,
+                    rank: p.rank,
+                })
+                .collect(),
+            PlayersImport::Csv(PlainText(text)) => {
+                players_from_csv(&text).map_err(|e| bad_request("invalid_players", &e))?
             }
-            Err(ServiceError::NotFound) => return EventsResponse::NotFound(not_found()),
-            Err(e) => return EventsResponse::Unavailable(unavailable(&e)),
+        };
+        if players.is_empty() || players.len() > 10_000 {
+            return Err(bad_request("invalid_players", "import 1 to 10000 players"));
         }
-        match self.service().events_after(id.0, after_seq.0).await {
-            Ok(events) => EventsResponse::Ok(Json(EventsBody {
-                events: numbered(events),
-                server_now: now_ms(),
-            })),
-            Err(e) => EventsResponse::Unavailable(unavailable(&e)),
-        }
+        let accepted = self
+            .house()
+            .act(id.0, &auth.0.sub, Action::AddPlayers { players }, None)
+            .await?;
+        Ok(command_result(accepted))
+    }
+
+    /// Invite someone as a team's manager or as a spectator (commissioner).
+    #[oai(
+        path = "/:id/invitations",
+        method = "post",
+        operation_id = "createInvitation"
+    )]
+    async fn invite(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<InvitationBody>,
+    ) -> Result<InvitationResponse, Failure> {
+        let team = body.team.map(|t| t as usize);
+        let invitation = self
+            .house()
+            .invite(id.0, &auth.0.sub, body.role, team)
+            .await?;
+        Ok(InvitationResponse::Created(Json(InvitationCreated {
+            code: invitation.code,
+            role: invitation.role,
+            team: invitation.team.map(|t| t as u32),
+            expires_at: invitation.expires_at,
+        })))
+    }
+
+    /// Join the auction with an invitation code (once).
+    #[oai(path = "/:id/join", method = "post", operation_id = "joinAuction")]
+    async fn join(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<JoinBody>,
+    ) -> Answer<MemberBody> {
+        let member = self.house().join(id.0, &auth.0.sub, &body.code).await?;
+        Ok(Json(member_body(auth.0.sub, member)))
+    }
+
+    /// Who belongs to the auction, and as what.
+    #[oai(path = "/:id/members", method = "get", operation_id = "listMembers")]
+    async fn members(&self, auth: BearerAuth, id: Path<i64>) -> Answer<Vec<MemberBody>> {
+        let members = self.house().members(id.0, &auth.0.sub).await?;
+        Ok(Json(
+            members
+                .into_iter()
+                .map(|(sub, m)| member_body(sub, m))
+                .collect(),
+        ))
     }
 
     /// Start nominating (commissioner).
     #[oai(path = "/:id/start", method = "post", operation_id = "startAuction")]
-    async fn start(&self, auth: BearerAuth, id: Path<i64>) -> CommandResponse {
-        self.commissioner_command(id.0, &auth.0.sub, Command::Start)
-            .await
+    async fn start(&self, auth: BearerAuth, id: Path<i64>) -> Answer<CommandResult> {
+        self.act(id.0, &auth, Action::Start, None).await
     }
 
     /// Freeze the clocks (commissioner).
     #[oai(path = "/:id/pause", method = "post", operation_id = "pauseAuction")]
-    async fn pause(&self, auth: BearerAuth, id: Path<i64>) -> CommandResponse {
-        self.commissioner_command(id.0, &auth.0.sub, Command::Pause)
-            .await
+    async fn pause(&self, auth: BearerAuth, id: Path<i64>) -> Answer<CommandResult> {
+        self.act(id.0, &auth, Action::Pause, None).await
     }
 
     /// Resume with the time that was left (commissioner).
     #[oai(path = "/:id/resume", method = "post", operation_id = "resumeAuction")]
-    async fn resume(&self, auth: BearerAuth, id: Path<i64>) -> CommandResponse {
-        self.commissioner_command(id.0, &auth.0.sub, Command::Resume)
-            .await
+    async fn resume(&self, auth: BearerAuth, id: Path<i64>) -> Answer<CommandResult> {
+        self.act(id.0, &auth, Action::Resume, None).await
     }
 
     /// End the auction (commissioner).
@@ -425,9 +554,42 @@ impl AuctionApi {
         method = "post",
         operation_id = "completeAuction"
     )]
-    async fn complete(&self, auth: BearerAuth, id: Path<i64>) -> CommandResponse {
-        self.commissioner_command(id.0, &auth.0.sub, Command::Complete)
-            .await
+    async fn complete(&self, auth: BearerAuth, id: Path<i64>) -> Answer<CommandResult> {
+        self.act(id.0, &auth, Action::Complete, None).await
+    }
+
+    /// Undo one sale: refund, player back in the pool; later sales stand (commissioner).
+    #[oai(
+        path = "/:id/sales/:player/void",
+        method = "post",
+        operation_id = "voidSale"
+    )]
+    async fn void_sale(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        player: Path<u32>,
+    ) -> Answer<CommandResult> {
+        let action = Action::VoidSale {
+            player: player.0 as usize,
+        };
+        self.act(id.0, &auth, action, None).await
+    }
+
+    /// Change one sale's price (commissioner).
+    #[oai(path = "/:id/sales/:player", method = "put", operation_id = "editSale")]
+    async fn edit_sale(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        player: Path<u32>,
+        body: Json<EditSaleBody>,
+    ) -> Answer<CommandResult> {
+        let action = Action::EditSale {
+            player: player.0 as usize,
+            price: body.price,
+        };
+        self.act(id.0, &auth, action, None).await
     }
 
     /// Nominate a player for your team (when it is your turn).
@@ -437,16 +599,12 @@ impl AuctionApi {
         auth: BearerAuth,
         id: Path<i64>,
         body: Json<NominateBody>,
-    ) -> CommandResponse {
-        self.run(id.0, &auth.0.sub, None, |member| match member.team {
-            Some(team) => Ok(Command::Nominate {
-                team,
-                player: body.player as usize,
-                opening_bid: body.opening_bid,
-            }),
-            None => Err("only a team's manager nominates"),
-        })
-        .await
+    ) -> Answer<CommandResult> {
+        let action = Action::Nominate {
+            player: body.player as usize,
+            opening_bid: body.opening_bid,
+        };
+        self.act(id.0, &auth, action, None).await
     }
 
     /// Bid on the open lot for your team.
@@ -460,24 +618,30 @@ impl AuctionApi {
         auth: BearerAuth,
         id: Path<i64>,
         lot: Path<u64>,
-        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        #[oai(name = "Idempotency-Key", validator(max_length = 200))] idempotency_key: Header<
+            Option<String>,
+        >,
         body: Json<BidBody>,
-    ) -> CommandResponse {
+    ) -> Answer<CommandResult> {
         let client_id = idempotency_key.0.or_else(|| body.client_bid_id.clone());
-        self.run(
-            id.0,
-            &auth.0.sub,
-            client_id.as_deref(),
-            |member| match member.team {
-                Some(team) => Ok(Command::Bid {
-                    team,
-                    lot: lot.0,
-                    amount: body.amount,
-                    expected_version: body.expected_version,
-                }),
-                None => Err("only a team's manager bids"),
-            },
-        )
-        .await
+        let action = Action::Bid {
+            lot: lot.0,
+            amount: body.amount,
+            expected_version: body.expected_version,
+        };
+        self.act(id.0, &auth, action, client_id.as_deref()).await
+    }
+}
+
+impl AuctionApi {
+    async fn act(
+        &self,
+        id: i64,
+        auth: &BearerAuth,
+        action: Action,
+        client_id: Option<&str>,
+    ) -> Answer<CommandResult> {
+        let accepted = self.house().act(id, &auth.0.sub, action, client_id).await?;
+        Ok(command_result(accepted))
     }
 }

@@ -2,11 +2,14 @@
 
 mod admin;
 mod auctions;
+mod failure;
+mod login;
 mod problem;
 mod security;
 
 pub use admin::AdminApi;
 pub use auctions::AuctionApi;
+pub use login::LoginApi;
 pub use problem::Problem;
 
 use poem_openapi::{OpenApiService, Tags};
@@ -15,12 +18,14 @@ use poem_openapi::{OpenApiService, Tags};
 pub enum ApiTags {
     /// Operating the origin policy (role `admin`).
     Admin,
-    /// Running auctions: the commissioner and the teams' managers.
+    /// Running auctions: the commissioner, the teams' managers and spectators.
     Auctions,
+    /// Magic-link login, tokens, the caller.
+    Login,
 }
 
 /// Every API of the server, as one OpenAPI service.
-pub type Apis = (AdminApi, AuctionApi);
+pub type Apis = (AdminApi, AuctionApi, LoginApi);
 
 /// Where the API is mounted.
 pub const BASE_PATH: &str = "/api";
@@ -33,18 +38,27 @@ pub fn service(apis: Apis) -> OpenApiService<Apis, ()> {
 
 /// The OpenAPI document, as committed in `openapi/openapi.json`.
 pub fn document() -> String {
-    service((AdminApi::for_document(), AuctionApi::for_document())).spec()
+    service((
+        AdminApi::for_document(),
+        AuctionApi::for_document(),
+        LoginApi::for_document(),
+    ))
+    .spec()
 }
 
 /// Any error that reaches the API's edge as `application/problem+json`.
 pub fn problem_response(err: poem::Error) -> poem::Response {
+    if err.is_from_response() {
+        // An answer a handler chose (its own problem+json): keep it.
+        return err.into_response();
+    }
     let status = err.status();
     let kind = match status.as_u16() {
-        400 => "bad-request",
+        400 => "bad_request",
         401 => "unauthorized",
         403 => "forbidden",
-        404 => "not-found",
-        405 => "method-not-allowed",
+        404 => "not_found",
+        405 => "method_not_allowed",
         _ if status.is_server_error() => "internal",
         _ => "error",
     };

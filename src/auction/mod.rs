@@ -18,6 +18,7 @@
 //! ```
 
 pub mod deadlines;
+pub mod house;
 mod rules;
 pub mod service;
 

@@ -43,9 +43,6 @@ impl Default for Settings {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {
     pub name: String,
-    /// The signed-in user (JWT `sub`) who manages the team, if any.
-    #[serde(default)]
-    pub manager: Option<String>,
     pub budget_left: u32,
     /// Players won, with the price paid.
     pub roster: Vec<(PlayerId, u32)>,
@@ -98,6 +95,10 @@ pub struct Sale {
 /// What can be asked of an auction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
+    /// Add players to the pool (in the lobby only).
+    AddPlayers {
+        players: Vec<Player>,
+    },
     Start,
     Nominate {
         team: TeamId,
@@ -133,6 +134,9 @@ pub enum Command {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
+    PlayersAdded {
+        players: Vec<Player>,
+    },
     NominationOpened {
         nominator: TeamId,
         deadline: Millis,
@@ -205,6 +209,8 @@ pub enum Rejection {
     UnknownTeam,
     #[error("no such sale")]
     UnknownSale,
+    #[error("the pool has fewer players than the rosters have open slots; import more")]
+    PoolTooSmall,
 }
 
 impl Rejection {
@@ -212,6 +218,7 @@ impl Rejection {
         match self {
             Self::Outbid { .. } => "outbid",
             Self::OverMaxBid { .. } => "over_max_bid",
+            Self::PoolTooSmall => "pool_too_small",
             Self::LotClosed => "lot_closed",
             Self::Stale { .. } => "stale",
             Self::NotYourTurn => "not_your_turn",
@@ -258,7 +265,6 @@ impl Auction {
                 .iter()
                 .map(|name| Team {
                     name: (*name).to_owned(),
-                    manager: None,
                     budget_left: settings.budget,
                     roster: Vec::new(),
                 })
@@ -300,7 +306,21 @@ impl Auction {
             phase: phase_name(phase).to_owned(),
         };
         match command {
+            Command::AddPlayers { players } => match self.phase {
+                Phase::Lobby => Ok(vec![Event::PlayersAdded {
+                    players: players.clone(),
+                }]),
+                ref other => Err(wrong(other)),
+            },
             Command::Start => match self.phase {
+                Phase::Lobby
+                    if self.pool.len()
+                        < (0..self.teams.len())
+                            .map(|t| self.open_slots(t) as usize)
+                            .sum() =>
+                {
+                    Err(Rejection::PoolTooSmall)
+                }
                 Phase::Lobby => Ok(self.next_nomination(0, now)),
                 ref other => Err(wrong(other)),
             },
@@ -551,6 +571,12 @@ impl Auction {
     /// Applies one event: the only way the state changes.
     pub fn apply(&mut self, event: &Event) {
         match event {
+            Event::PlayersAdded { players } => {
+                for p in players {
+                    self.pool.insert(self.players.len());
+                    self.players.push(p.clone());
+                }
+            }
             Event::NominationOpened {
                 nominator,
                 deadline,

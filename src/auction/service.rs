@@ -4,14 +4,18 @@
 //! server processes — never both win. A command sent with a client id gets its first answer
 //! again on a retry and changes nothing.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     SqliteTransactionMode, TransactionOptions, TransactionTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Auction, Command, Event, Millis, Rejection};
-use crate::db::entities::{auction_events, auctions, command_results};
+use crate::db::entities::{auction_events, auctions, command_results, invitations, members};
 
 /// How often a command is retried after losing a race to another writer.
 const MAX_ATTEMPTS: usize = 64;
@@ -38,28 +42,61 @@ pub enum ServiceError {
     Corrupt(#[from] serde_json::Error),
 }
 
+/// What a committed command changed, for the broadcasters: its events and the state after.
+#[derive(Clone, Debug)]
+pub struct Published {
+    pub auction_id: i64,
+    pub events: Vec<(i64, Event)>,
+    pub state: Arc<Auction>,
+    pub server_now: Millis,
+}
+
+/// A member as stored at creation: `sub`, role (`commissioner`, `manager`, `spectator`), team.
+pub struct NewMember<'a> {
+    pub sub: &'a str,
+    pub role: &'a str,
+    pub team: Option<usize>,
+}
+
 #[derive(Clone)]
 pub struct AuctionService {
     db: DatabaseConnection,
+    /// One lock per auction: this process commits and publishes an auction's commands one at a
+    /// time, so its broadcasts go out in `seq` order. The database stays the arbiter between
+    /// processes (the conditional update).
+    order: Arc<Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
+    publish: Option<UnboundedSender<Published>>,
 }
 
 impl AuctionService {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            order: Arc::default(),
+            publish: None,
+        }
+    }
+
+    /// Sends every committed change to `sink`, in `seq` order per auction, after its commit.
+    pub fn publishing_to(mut self, sink: UnboundedSender<Published>) -> Self {
+        self.publish = Some(sink);
+        self
     }
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
     }
 
-    /// Stores a new auction; its id.
+    /// Stores a new auction and its first members in one transaction; its id.
     pub async fn create(
         &self,
         name: &str,
         commissioner: &str,
         auction: &Auction,
+        members: &[NewMember<'_>],
         now: Millis,
     ) -> Result<i64, ServiceError> {
+        let txn = self.db.begin().await?;
         let row = auctions::ActiveModel {
             name: Set(name.to_owned()),
             commissioner: Set(commissioner.to_owned()),
@@ -68,10 +105,24 @@ impl AuctionService {
             created_at: Set(now as i64),
             ..Default::default()
         };
-        Ok(auctions::Entity::insert(row)
-            .exec(&self.db)
+        let id = auctions::Entity::insert(row)
+            .exec(&txn)
             .await?
-            .last_insert_id)
+            .last_insert_id;
+        if !members.is_empty() {
+            members::Entity::insert_many(members.iter().map(|m| members::ActiveModel {
+                auction_id: Set(id),
+                sub: Set(m.sub.to_owned()),
+                role: Set(m.role.to_owned()),
+                team: Set(m.team.map(|t| t as i32)),
+                joined_at: Set(now as i64),
+                ..Default::default()
+            }))
+            .exec(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(id)
     }
 
     /// Who runs the auction (the JWT `sub` of its commissioner).
@@ -118,18 +169,39 @@ impl AuctionService {
         client_id: Option<&str>,
         now: Millis,
     ) -> Result<Accepted, ServiceError> {
+        let lock = self
+            .order
+            .lock()
+            .expect("order lock")
+            .entry(auction_id)
+            .or_default()
+            .clone();
+        let _turn = lock.lock().await;
         for _ in 0..MAX_ATTEMPTS {
-            if let Some(outcome) = self
+            if let Some((outcome, after)) = self
                 .attempt(auction_id, actor, command, client_id, now)
                 .await?
             {
+                if let (Some(sink), Some(state), Ok(accepted)) = (&self.publish, after, &outcome)
+                    && !accepted.events.is_empty()
+                {
+                    // Only fails when the server is shutting down.
+                    let _ = sink.send(Published {
+                        auction_id,
+                        events: accepted.events.clone(),
+                        state: Arc::new(state),
+                        server_now: now,
+                    });
+                }
                 return outcome;
             }
         }
         Err(ServiceError::Contention)
     }
 
-    /// One try; `None` when another writer changed the auction first.
+    /// One try; `None` when another writer changed the auction first. The state after an
+    /// accepted command comes along (none for a repeated client id: that was published before).
+    #[allow(clippy::type_complexity)]
     async fn attempt(
         &self,
         auction_id: i64,
@@ -137,7 +209,7 @@ impl AuctionService {
         command: &Command,
         client_id: Option<&str>,
         now: Millis,
-    ) -> Result<Option<Result<Accepted, ServiceError>>, ServiceError> {
+    ) -> Result<Option<(Result<Accepted, ServiceError>, Option<Auction>)>, ServiceError> {
         let immediate = TransactionOptions {
             // SQLite: take the write lock up front rather than fail a read-to-write upgrade.
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -152,7 +224,7 @@ impl AuctionService {
                 .await?;
             if let Some(earlier) = earlier {
                 let outcome: Result<Accepted, Rejection> = serde_json::from_value(earlier.outcome)?;
-                return Ok(Some(outcome.map_err(ServiceError::Rejected)));
+                return Ok(Some((outcome.map_err(ServiceError::Rejected), None)));
             }
         }
         let row = auctions::Entity::find_by_id(auction_id)
@@ -227,6 +299,124 @@ impl AuctionService {
                 .await?;
         }
         txn.commit().await?;
-        Ok(Some(outcome.map_err(ServiceError::Rejected)))
+        let after = outcome.is_ok().then_some(auction);
+        Ok(Some((outcome.map_err(ServiceError::Rejected), after)))
+    }
+}
+
+impl AuctionService {
+    /// The caller's membership row, if any (`NotFound` when there is no such auction).
+    pub async fn membership(
+        &self,
+        auction_id: i64,
+        sub: &str,
+    ) -> Result<Option<members::Model>, ServiceError> {
+        let row = members::Entity::find()
+            .filter(members::Column::AuctionId.eq(auction_id))
+            .filter(members::Column::Sub.eq(sub))
+            .one(&self.db)
+            .await?;
+        if row.is_none()
+            && auctions::Entity::find_by_id(auction_id)
+                .one(&self.db)
+                .await?
+                .is_none()
+        {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(row)
+    }
+
+    /// Every member of the auction.
+    pub async fn members(&self, auction_id: i64) -> Result<Vec<members::Model>, ServiceError> {
+        Ok(members::Entity::find()
+            .filter(members::Column::AuctionId.eq(auction_id))
+            .order_by_asc(members::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+}
+
+impl AuctionService {
+    /// The auctions `sub` belongs to.
+    pub async fn memberships_of(&self, sub: &str) -> Result<Vec<members::Model>, ServiceError> {
+        Ok(members::Entity::find()
+            .filter(members::Column::Sub.eq(sub))
+            .order_by_asc(members::Column::AuctionId)
+            .all(&self.db)
+            .await?)
+    }
+
+    pub async fn store_invitation(
+        &self,
+        auction_id: i64,
+        code_hash: &str,
+        role: &str,
+        team: Option<usize>,
+        expires_at: Millis,
+    ) -> Result<(), ServiceError> {
+        invitations::Entity::insert(invitations::ActiveModel {
+            auction_id: Set(auction_id),
+            code_hash: Set(code_hash.to_owned()),
+            role: Set(role.to_owned()),
+            team: Set(team.map(|t| t as i32)),
+            expires_at: Set(expires_at as i64),
+            ..Default::default()
+        })
+        .exec(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks the invitation used by `sub` and adds the member, in one transaction; the role
+    /// and team it granted, or `None` when the code is unknown, used, expired, or its team has
+    /// a manager already.
+    pub async fn redeem_invitation(
+        &self,
+        auction_id: i64,
+        code_hash: &str,
+        sub: &str,
+        now: Millis,
+    ) -> Result<Option<(String, Option<usize>)>, ServiceError> {
+        let txn = self.db.begin().await?;
+        let used = invitations::Entity::update_many()
+            .col_expr(invitations::Column::UsedBy, Expr::value(sub))
+            .filter(invitations::Column::AuctionId.eq(auction_id))
+            .filter(invitations::Column::CodeHash.eq(code_hash))
+            .filter(invitations::Column::UsedBy.is_null())
+            .filter(invitations::Column::ExpiresAt.gt(now as i64))
+            .exec(&txn)
+            .await?;
+        if used.rows_affected != 1 {
+            return Ok(None);
+        }
+        let invitation = invitations::Entity::find()
+            .filter(invitations::Column::CodeHash.eq(code_hash))
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if let Some(team) = invitation.team {
+            let taken = members::Entity::find()
+                .filter(members::Column::AuctionId.eq(auction_id))
+                .filter(members::Column::Team.eq(team))
+                .one(&txn)
+                .await?;
+            if taken.is_some() {
+                // Dropping the transaction rolls the redemption back.
+                return Ok(None);
+            }
+        }
+        members::Entity::insert(members::ActiveModel {
+            auction_id: Set(auction_id),
+            sub: Set(sub.to_owned()),
+            role: Set(invitation.role.clone()),
+            team: Set(invitation.team),
+            joined_at: Set(now as i64),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(Some((invitation.role, invitation.team.map(|t| t as usize))))
     }
 }

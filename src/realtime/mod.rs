@@ -1,21 +1,25 @@
 //! Socket.IO: socketioxide behind the gate, at `/api/socket.io/`.
 //!
 //! Namespace `/auction`. The handshake `auth` payload carries the JWT (`{"token": "…"}`); a
-//! missing or bad one gets a `connect_error` with the reason. Events so far: `time:sync`
-//! (ack with the server clock) and `presence` broadcasts; the auction events come with the
-//! auction itself.
+//! missing or bad one gets a `connect_error` with the reason. `time:sync` answers with the
+//! server clock; the auction's events are in `auction_events` (client → server) and
+//! `broadcast` (server → clients, after commit).
 
+mod auction_events;
+pub mod broadcast;
 mod endpoint;
-
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Data, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 pub use endpoint::SocketIoEndpoint;
 
+use crate::auction::deadlines::now_ms;
+use crate::auction::house::AuctionHouse;
+use crate::auction::service::Published;
 use crate::auth::{AuthError, Claims, JwtKeys};
 use crate::gate::{Gate, SOCKET_IO_PATH, SessionHandle};
 use crate::policy::{ConnScheme, RequestFacts, Surface};
@@ -32,13 +36,6 @@ pub struct Realtime {
 #[derive(Deserialize)]
 struct AuthPayload {
     token: String,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as u64
 }
 
 /// Connect middleware: the JWT in the handshake `auth` payload. Its error text is what the
@@ -61,13 +58,6 @@ async fn on_connect(socket: SocketRef) {
         .map(|c| c.sub)
         .unwrap_or_default();
     tracing::debug!(sid = %socket.id, sub, transport = ?socket.transport_type(), "socket connected");
-    let _ = socket
-        .broadcast()
-        .emit(
-            "presence",
-            &serde_json::json!({ "sub": sub, "online": true }),
-        )
-        .await;
     socket.on(
         "time:sync",
         async |ack: AckSender, Data(client): Data<serde_json::Value>| {
@@ -75,24 +65,40 @@ async fn on_connect(socket: SocketRef) {
                 .send(&serde_json::json!({ "ok": true, "server_now": now_ms(), "client": client }));
         },
     );
+    auction_events::register(&socket);
     socket.on_disconnect(async move |socket: SocketRef| {
-        let _ = socket
-            .broadcast()
-            .emit(
-                "presence",
-                &serde_json::json!({ "sub": sub, "online": false }),
-            )
-            .await;
+        // Presence is per auction: tell each room this socket had joined.
+        for room in socket.rooms() {
+            if let Some(id) = room.strip_prefix("auction:") {
+                let _ = socket
+                    .to(room.clone())
+                    .emit(
+                        "presence",
+                        &serde_json::json!({ "auction_id": id.parse::<i64>().ok(), "sub": sub, "online": false }),
+                    )
+                    .await;
+            }
+        }
     });
 }
 
 impl Realtime {
-    pub fn new(keys: JwtKeys) -> Self {
+    /// The Socket.IO server; `published` is what the auction service commits, broadcast to
+    /// each auction's room by a task of its own.
+    pub fn new(
+        keys: JwtKeys,
+        house: AuctionHouse,
+        published: UnboundedReceiver<Published>,
+    ) -> Self {
         let (svc, io) = SocketIo::builder()
             .req_path(SOCKET_IO_PATH)
+            // Room for a burst of bids and a rejoining client's replay without dropping any.
+            .max_buffer_size(4096)
             .with_state(keys)
+            .with_state(house)
             .build_svc();
         io.ns(NAMESPACE, on_connect.with(authenticate));
+        broadcast::spawn(io.clone(), published);
         Self {
             io,
             endpoint: SocketIoEndpoint::new(svc),

@@ -14,7 +14,51 @@ use gavel::startup::Application;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret!";
 
+/// Which database a spawned server uses: a fresh SQLite file, or a fresh database on the
+/// machine's PostgreSQL (dropped by [`TestApp::finish`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Creates a fresh PostgreSQL database; its name.
+pub async fn fresh_postgres() -> String {
+    use sea_orm::ConnectionTrait;
+    let admin = sea_orm::Database::connect(PG_ADMIN)
+        .await
+        .expect("the machine's PostgreSQL is running");
+    let name = format!(
+        "gavel_test_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    name
+}
+
+pub async fn drop_postgres(name: &str) {
+    use sea_orm::ConnectionTrait;
+    let admin = sea_orm::Database::connect(PG_ADMIN).await.unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+}
+
 pub struct TestApp {
+    pub database_url: String,
+    pg_database: Option<String>,
     pub base: String,
     pub port: u16,
     pub dir: tempfile::TempDir,
@@ -38,13 +82,35 @@ pub async fn spawn_app(policy: &str) -> TestApp {
 
 /// Like [`spawn_app`]; `watch = false` leaves reloads to SIGHUP and the admin API.
 pub async fn spawn_app_with(policy: &str, watch: bool) -> TestApp {
+    spawn_app_on(policy, watch, Db::Sqlite).await
+}
+
+/// Like [`spawn_app_with`], on the database `db`.
+pub async fn spawn_app_on(policy: &str, watch: bool, db: Db) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
+    let (database_url, pg_database) = match db {
+        // A real SQLite file per test (WAL), as served.
+        Db::Sqlite => (
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("gavel.db").display()
+            ),
+            None,
+        ),
+        Db::Postgres => {
+            let name = fresh_postgres().await;
+            (
+                format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                Some(name),
+            )
+        }
+    };
     let path = dir.path().join("policy.toml");
     std::fs::write(&path, policy).unwrap();
     let settings = Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         policy: path.clone(),
-        database_url: "sqlite::memory:".into(),
+        database_url: database_url.clone(),
         jwt_secret: JwtSecret {
             value: SECRET.into(),
             generated: false,
@@ -53,6 +119,8 @@ pub async fn spawn_app_with(policy: &str, watch: bool) -> TestApp {
         disconnect_denied_sessions: true,
         watch_policy: watch,
         reload_debounce: Duration::from_millis(50),
+        smtp_url: None,
+        mail_from: "Gavel <gavel@localhost>".into(),
     };
     let app = Application::build(&settings).await.expect("server starts");
     let port = app.addr().port();
@@ -61,6 +129,8 @@ pub async fn spawn_app_with(policy: &str, watch: bool) -> TestApp {
         let _ = stopped.await;
     }));
     TestApp {
+        database_url,
+        pg_database,
         base: format!("http://127.0.0.1:{port}"),
         port,
         dir,
@@ -75,6 +145,36 @@ pub async fn spawn_app_with(policy: &str, watch: bool) -> TestApp {
 }
 
 impl TestApp {
+    /// Creates a small auction (two teams, no managers) whose commissioner is `sub`; its id.
+    pub async fn create_auction(&self, sub: &str) -> i64 {
+        let resp = self
+            .client
+            .post(self.url("/api/auctions"))
+            .bearer_auth(self.keys.mint(sub, Role::User, Duration::from_secs(300)))
+            .json(&serde_json::json!({
+                "name": "room",
+                "teams": [{"name": "A"}, {"name": "B"}],
+                "players": (0..6).map(|i| serde_json::json!({"name": format!("P{i}"), "rank": i + 1})).collect::<Vec<_>>(),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        resp.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Stops the server and drops its PostgreSQL database, if it had one.
+    pub async fn finish(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(name) = self.pg_database.take() {
+            drop_postgres(&name).await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -1,11 +1,11 @@
 // Drives the official socket.io-client (v4) against a running Gavel, as the Rust test
 // `tests/node_client.rs` asks. Prints one JSON line per finding; exits non-zero on failure.
 //
-//   node socketio_clients.mjs checks  BASE TOKEN ALLOWED_ORIGIN DENIED_ORIGIN
+//   node socketio_clients.mjs checks  BASE TOKEN ALLOWED_ORIGIN DENIED_ORIGIN AUCTION_ID
 //   node socketio_clients.mjs revoke  BASE TOKEN ORIGIN
 import { io } from "socket.io-client";
 
-const [mode, base, token, origin, denied] = process.argv.slice(2);
+const [mode, base, token, origin, denied, auctionId] = process.argv.slice(2);
 const path = "/api/socket.io/";
 const log = (o) => console.log(JSON.stringify(o));
 const fail = (msg) => {
@@ -51,9 +51,12 @@ async function roundTrip(name, transports, expectUpgrade) {
   if (expectUpgrade) await upgraded(a);
   const ack = await a.timeout(5000).emitWithAck("time:sync", { sent: Date.now() });
   if (!ack.ok || typeof ack.server_now !== "number") fail(`${name}: bad ack ${JSON.stringify(ack)}`);
-  // A broadcast: a second client's arrival is announced to the first.
+  // A broadcast: a second client's arrival in the auction's room is announced to the first.
+  const joined = await a.timeout(5000).emitWithAck("auction:join", { auction_id: Number(auctionId) });
+  if (!joined.ok || joined.role !== "commissioner") fail(`${name}: bad join ${JSON.stringify(joined)}`);
   const presence = new Promise((resolve) => a.on("presence", resolve));
   const b = await connected(client(transports));
+  await b.timeout(5000).emitWithAck("auction:join", { auction_id: Number(auctionId) });
   const seen = await presence;
   if (seen.online !== true) fail(`${name}: bad presence ${JSON.stringify(seen)}`);
   log({ event: "ok", check: name, transport: a.io.engine.transport.name, server_now: ack.server_now });

@@ -1,7 +1,7 @@
 """Drives python-socketio (the seed app's stack) against a running Gavel, as the Rust test
 `tests/python_client.rs` asks. Prints one JSON line per finding; exits non-zero on failure.
 
-    python socketio_clients.py BASE TOKEN ALLOWED_ORIGIN DENIED_ORIGIN
+    python socketio_clients.py BASE TOKEN ALLOWED_ORIGIN DENIED_ORIGIN AUCTION_ID
 """
 import json
 import sys
@@ -9,7 +9,7 @@ import threading
 
 import socketio
 
-BASE, TOKEN, ALLOWED, DENIED = sys.argv[1:5]
+BASE, TOKEN, ALLOWED, DENIED, AUCTION_ID = sys.argv[1:6]
 NS = "/auction"
 
 
@@ -47,8 +47,11 @@ def round_trip(name, transports):
     connect(a, transports, ALLOWED)
     ack = a.call("time:sync", {"sent": 1}, namespace=NS, timeout=5)
     assert ack["ok"] is True and isinstance(ack["server_now"], int), ack
+    joined = a.call("auction:join", {"auction_id": int(AUCTION_ID)}, namespace=NS, timeout=5)
+    assert joined["ok"] is True and joined["role"] == "commissioner", joined
     b = client(ALLOWED)
     connect(b, transports, ALLOWED)
+    b.call("auction:join", {"auction_id": int(AUCTION_ID)}, namespace=NS, timeout=5)
     assert presence.wait(5), "no presence broadcast"
     assert seen.get("online") is True, seen
     log(event="ok", check=name, transport=a.transport(), server_now=ack["server_now"])

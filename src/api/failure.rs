@@ -1,0 +1,52 @@
+//! The error answers the auction endpoints share, each `application/problem+json` with a
+//! stable `type`.
+
+use poem_openapi::ApiResponse;
+use poem_openapi::payload::Json;
+
+use super::problem::Problem;
+use crate::auction::house::HouseError;
+
+#[derive(ApiResponse, Debug)]
+pub enum Failure {
+    /// The request is malformed or breaks a documented limit.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// Not a member of the auction, or not in a role that may do this.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// Refused by the auction rules: `type` is `/problems/<kind>` (`outbid`, `stale`,
+    /// `over_max_bid`, `lot_closed`, `not_your_turn`, …), or a conflict with what exists
+    /// (`conflict`: already a member, the team has a manager).
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Rejected(Json<Problem>),
+    /// The database failed; nothing changed. Retry (with the same client id for a bid).
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+pub fn bad_request(kind: &str, detail: &str) -> Failure {
+    Failure::BadRequest(Json(Problem::new(kind, "Bad request", 400, detail)))
+}
+
+impl From<HouseError> for Failure {
+    fn from(e: HouseError) -> Self {
+        let problem =
+            |title: &str, status| Json(Problem::new(e.kind(), title, status, e.to_string()));
+        match &e {
+            HouseError::NotFound => Failure::NotFound(problem("Not found", 404)),
+            HouseError::Forbidden(_) => Failure::Forbidden(problem("Forbidden", 403)),
+            HouseError::Invalid(_) => Failure::BadRequest(problem("Bad request", 400)),
+            HouseError::Conflict(_) => Failure::Rejected(problem("Conflict", 409)),
+            HouseError::Rejected(_) => {
+                Failure::Rejected(problem("Refused by the auction rules", 409))
+            }
+            HouseError::Unavailable(cause) => {
+                tracing::error!(error = %cause, "auction service failed");
+                Failure::Unavailable(problem("Try again", 503))
+            }
+        }
+    }
+}

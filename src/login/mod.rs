@@ -1,0 +1,261 @@
+//! Passwordless login: a one-time link by mail, exchanged for a short-lived JWT access token
+//! and a refresh token that rotates on every use.
+//!
+//! The link points at the frontend (`redirect`), which must be an origin the active policy
+//! allows — the same decision the gate makes, so a login can never hand a token to an origin
+//! the policy denies (no open redirect). Requests are rate-limited per email and per client
+//! address; the answer to a well-formed request is the same whether or not anyone has used
+//! that email before.
+
+mod email;
+mod mailer;
+pub mod secret;
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
+use http::{HeaderMap, HeaderValue};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    sea_query::Expr,
+};
+
+pub use email::Email;
+pub use mailer::{DevOutbox, Mail, MailError, Mailer, SmtpMailer};
+
+use crate::auction::deadlines::now_ms;
+use crate::auth::{JwtKeys, Role};
+use crate::db::entities::{login_tokens, refresh_tokens};
+use crate::policy::{ConnScheme, PolicyStore, RequestFacts, Surface};
+
+pub const LINK_TTL: Duration = Duration::from_secs(15 * 60);
+pub const ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
+pub const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("{0}")]
+    InvalidEmail(String),
+    #[error("{0}")]
+    InvalidRedirect(String),
+    #[error("the redirect origin {origin} is not allowed by the policy: {detail}")]
+    RedirectDenied { origin: String, detail: String },
+    #[error("too many login requests; try again in {retry_after} s")]
+    RateLimited { retry_after: u64 },
+    #[error("the token is unknown, used or expired")]
+    InvalidToken,
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// What a successful login or refresh hands out.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    pub sub: String,
+}
+
+/// Where a login request came from, for the policy decision and the per-address limit.
+pub struct Requester<'a> {
+    pub headers: &'a HeaderMap,
+    pub peer: IpAddr,
+}
+
+pub struct LoginService {
+    db: DatabaseConnection,
+    keys: JwtKeys,
+    mailer: Arc<dyn Mailer>,
+    policy: Arc<PolicyStore>,
+    per_email: DefaultKeyedRateLimiter<String>,
+    per_client: DefaultKeyedRateLimiter<String>,
+}
+
+impl LoginService {
+    pub fn new(
+        db: DatabaseConnection,
+        keys: JwtKeys,
+        mailer: Arc<dyn Mailer>,
+        policy: Arc<PolicyStore>,
+    ) -> Self {
+        // Bursts of 5 links per email (one more every 3 minutes) and 30 per client address
+        // (one more every 20 seconds).
+        let quota = |burst: u32, every: u64| {
+            Quota::with_period(Duration::from_secs(every))
+                .expect("a non-zero period")
+                .allow_burst(NonZeroU32::new(burst).expect("a non-zero burst"))
+        };
+        Self {
+            db,
+            keys,
+            mailer,
+            policy,
+            per_email: RateLimiter::keyed(quota(5, 180)),
+            per_client: RateLimiter::keyed(quota(30, 20)),
+        }
+    }
+
+    pub fn mailer(&self) -> &Arc<dyn Mailer> {
+        &self.mailer
+    }
+
+    /// Sends a login link for `email` that leads to `redirect` (with `?token=…`).
+    pub async fn request_link(
+        &self,
+        email: &str,
+        redirect: &str,
+        from: Requester<'_>,
+    ) -> Result<(), LoginError> {
+        let email = Email::parse(email).map_err(LoginError::InvalidEmail)?;
+        let mut link = url::Url::parse(redirect)
+            .map_err(|e| LoginError::InvalidRedirect(format!("redirect: {e}")))?;
+        if !matches!(link.scheme(), "http" | "https")
+            || !link.username().is_empty()
+            || link.password().is_some()
+            || link.host().is_none()
+        {
+            return Err(LoginError::InvalidRedirect(
+                "redirect must be an http(s) URL without credentials".into(),
+            ));
+        }
+        let origin = link.origin().ascii_serialization();
+        // The same decision the gate makes, for a request from the redirect's origin.
+        let mut headers = from.headers.clone();
+        headers.insert(
+            http::header::ORIGIN,
+            HeaderValue::from_str(&origin)
+                .map_err(|e| LoginError::InvalidRedirect(e.to_string()))?,
+        );
+        let decision = self.policy.current().explain(&RequestFacts {
+            headers: &headers,
+            peer: from.peer,
+            scheme: ConnScheme::Http,
+            surface: Surface::Http,
+            path: "/api/auth/magic-link",
+        });
+        if !decision.is_allowed() {
+            tracing::warn!(%origin, reason = ?decision.reason, "login link refused: redirect origin denied");
+            return Err(LoginError::RedirectDenied {
+                origin,
+                detail: decision.summary(),
+            });
+        }
+        let client = decision
+            .proxy
+            .client
+            .clone()
+            .unwrap_or_else(|| from.peer.to_string());
+        self.limit(&self.per_client, client)?;
+        self.limit(&self.per_email, email.to_string())?;
+
+        let token = secret::generate();
+        let now = now_ms();
+        login_tokens::Entity::insert(login_tokens::ActiveModel {
+            token_hash: Set(secret::hash(&token)),
+            email: Set(email.to_string()),
+            redirect: Set(link.to_string()),
+            expires_at: Set((now + LINK_TTL.as_millis() as u64) as i64),
+            ..Default::default()
+        })
+        .exec(&self.db)
+        .await?;
+        link.query_pairs_mut().append_pair("token", &token);
+        self.mailer
+            .send(Mail {
+                to: email.to_string(),
+                subject: "Your Gavel login link".into(),
+                body: format!(
+                    "Open this link within 15 minutes to sign in to Gavel:\n\n{link}\n\n\
+                     If you did not ask for it, ignore this mail."
+                ),
+                link: link.to_string(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    fn limit(
+        &self,
+        limiter: &DefaultKeyedRateLimiter<String>,
+        key: String,
+    ) -> Result<(), LoginError> {
+        if limiter.len() > 100_000 {
+            limiter.retain_recent();
+        }
+        limiter.check_key(&key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            LoginError::RateLimited {
+                retry_after: wait.as_secs().max(1),
+            }
+        })
+    }
+
+    /// Exchanges a login link's token (once, before it expires) for tokens.
+    pub async fn exchange(&self, token: &str) -> Result<Tokens, LoginError> {
+        let hash = secret::hash(token);
+        let now = now_ms() as i64;
+        // One conditional update: of two concurrent exchanges, one wins.
+        let used = login_tokens::Entity::update_many()
+            .col_expr(login_tokens::Column::UsedAt, Expr::value(now))
+            .filter(login_tokens::Column::TokenHash.eq(&hash))
+            .filter(login_tokens::Column::UsedAt.is_null())
+            .filter(login_tokens::Column::ExpiresAt.gt(now))
+            .exec(&self.db)
+            .await?;
+        if used.rows_affected != 1 {
+            return Err(LoginError::InvalidToken);
+        }
+        let row = login_tokens::Entity::find()
+            .filter(login_tokens::Column::TokenHash.eq(&hash))
+            .one(&self.db)
+            .await?
+            .ok_or(LoginError::InvalidToken)?;
+        self.issue(&row.email).await
+    }
+
+    /// Exchanges a refresh token (once) for a new pair.
+    pub async fn refresh(&self, token: &str) -> Result<Tokens, LoginError> {
+        let hash = secret::hash(token);
+        let now = now_ms() as i64;
+        let used = refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
+            .filter(refresh_tokens::Column::TokenHash.eq(&hash))
+            .filter(refresh_tokens::Column::UsedAt.is_null())
+            .filter(refresh_tokens::Column::ExpiresAt.gt(now))
+            .exec(&self.db)
+            .await?;
+        if used.rows_affected != 1 {
+            return Err(LoginError::InvalidToken);
+        }
+        let row = refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::TokenHash.eq(&hash))
+            .one(&self.db)
+            .await?
+            .ok_or(LoginError::InvalidToken)?;
+        self.issue(&row.sub).await
+    }
+
+    async fn issue(&self, sub: &str) -> Result<Tokens, LoginError> {
+        let refresh = secret::generate();
+        refresh_tokens::Entity::insert(refresh_tokens::ActiveModel {
+            token_hash: Set(secret::hash(&refresh)),
+            sub: Set(sub.to_owned()),
+            expires_at: Set((now_ms() + REFRESH_TTL.as_millis() as u64) as i64),
+            ..Default::default()
+        })
+        .exec(&self.db)
+        .await?;
+        Ok(Tokens {
+            access_token: self.keys.mint(sub, Role::User, ACCESS_TTL),
+            refresh_token: refresh,
+            expires_in: ACCESS_TTL.as_secs(),
+            sub: sub.to_owned(),
+        })
+    }
+}

@@ -1,0 +1,210 @@
+//! The auction's client events on `/auction`, each answered by an ack `{ok, seq, error}`:
+//! `auction:join {auction_id, last_seq}`, `lot:nominate {auction_id, player, opening_bid}`,
+//! `bid:place {auction_id, lot_id, amount, client_bid_id, expected_version}`. They call the
+//! same auction house as REST; broadcasts come from the service after commit.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+
+use super::broadcast::{messages, room};
+use crate::auction::deadlines::now_ms;
+use crate::auction::house::{Action, AuctionHouse, HouseError};
+use crate::auth::Claims;
+
+/// How many missed events a rejoining client is sent one by one; beyond that, a snapshot.
+const MAX_REPLAY: usize = 1000;
+
+#[derive(Deserialize)]
+struct JoinRequest {
+    auction_id: i64,
+    last_seq: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct NominateRequest {
+    auction_id: i64,
+    player: usize,
+    opening_bid: u32,
+}
+
+#[derive(Deserialize)]
+struct BidRequest {
+    auction_id: i64,
+    lot_id: u64,
+    amount: u32,
+    client_bid_id: Option<String>,
+    expected_version: Option<u32>,
+}
+
+fn sub(socket: &SocketRef) -> String {
+    socket
+        .extensions
+        .get::<Claims>()
+        .map(|c| c.sub)
+        .unwrap_or_default()
+}
+
+fn error(kind: &str, detail: impl ToString) -> Value {
+    json!({ "ok": false, "error": { "type": kind, "detail": detail.to_string() } })
+}
+
+fn house_error(e: &HouseError) -> Value {
+    if let HouseError::Unavailable(cause) = e {
+        tracing::error!(error = %cause, "auction service failed");
+    }
+    error(e.kind(), e)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(data: Result<Value, impl ToString>) -> Result<T, Value> {
+    let value = data.map_err(|e| error("bad_request", e))?;
+    serde_json::from_value(value).map_err(|e| error("bad_request", e))
+}
+
+pub fn register(socket: &SocketRef) {
+    socket.on(
+        "auction:join",
+        async |socket: SocketRef,
+               TryData(data): TryData<Value>,
+               ack: AckSender,
+               State(house): State<AuctionHouse>| {
+            let answer = match parse::<JoinRequest>(data) {
+                Ok(req) => join(&socket, &house, req).await,
+                Err(e) => e,
+            };
+            let _ = ack.send(&answer);
+        },
+    );
+    socket.on(
+        "lot:nominate",
+        async |socket: SocketRef,
+               TryData(data): TryData<Value>,
+               ack: AckSender,
+               State(house): State<AuctionHouse>| {
+            let answer = match parse::<NominateRequest>(data) {
+                Ok(req) => {
+                    let action = Action::Nominate {
+                        player: req.player,
+                        opening_bid: req.opening_bid,
+                    };
+                    match house.act(req.auction_id, &sub(&socket), action, None).await {
+                        Ok(a) => json!({ "ok": true, "seq": a.seq }),
+                        Err(e) => house_error(&e),
+                    }
+                }
+                Err(e) => e,
+            };
+            let _ = ack.send(&answer);
+        },
+    );
+    socket.on(
+        "bid:place",
+        async |socket: SocketRef,
+               TryData(data): TryData<Value>,
+               ack: AckSender,
+               State(house): State<AuctionHouse>| {
+            let answer = match parse::<BidRequest>(data) {
+                Ok(req) => bid(&socket, &house, req).await,
+                Err(e) => e,
+            };
+            let _ = ack.send(&answer);
+        },
+    );
+}
+
+/// Joins the auction's room first, then sends what the client missed (so nothing falls
+/// between the two; a duplicate is possible and the client drops it by `seq`).
+async fn join(socket: &SocketRef, house: &AuctionHouse, req: JoinRequest) -> Value {
+    let who = sub(socket);
+    let member = match house.member(req.auction_id, &who).await {
+        Ok(m) => m,
+        Err(e) => return house_error(&e),
+    };
+    socket.join(room(req.auction_id));
+    let _ = socket
+        .to(room(req.auction_id))
+        .emit(
+            "presence",
+            &json!({ "auction_id": req.auction_id, "sub": who, "online": true }),
+        )
+        .await;
+    let snapshot = match house.snapshot(req.auction_id, &who).await {
+        Ok(s) => s,
+        Err(e) => return house_error(&e),
+    };
+    let now = now_ms();
+    let missed = match req.last_seq {
+        Some(last) if last <= snapshot.seq && snapshot.seq - last <= MAX_REPLAY as i64 => {
+            match house.events_after(req.auction_id, &who, last).await {
+                Ok(events) => Some(events),
+                Err(e) => return house_error(&e),
+            }
+        }
+        _ => None,
+    };
+    match missed {
+        Some(events) => {
+            for (seq, event) in &events {
+                for (name, body) in messages(req.auction_id, *seq, event, &snapshot.state, now) {
+                    let _ = socket.emit(name, &body);
+                }
+            }
+        }
+        None => {
+            let _ = socket.emit(
+                "auction:snapshot",
+                &json!({
+                    "auction_id": req.auction_id,
+                    "seq": snapshot.seq,
+                    "server_now": now,
+                    "commissioner": snapshot.commissioner,
+                    "state": snapshot.state,
+                }),
+            );
+        }
+    }
+    json!({
+        "ok": true,
+        "seq": snapshot.seq,
+        "server_now": now,
+        "role": member.role,
+        "team": member.team,
+    })
+}
+
+async fn bid(socket: &SocketRef, house: &AuctionHouse, req: BidRequest) -> Value {
+    let action = Action::Bid {
+        lot: req.lot_id,
+        amount: req.amount,
+        expected_version: req.expected_version,
+    };
+    match house
+        .act(
+            req.auction_id,
+            &sub(socket),
+            action,
+            req.client_bid_id.as_deref(),
+        )
+        .await
+    {
+        Ok(a) => json!({ "ok": true, "seq": a.seq }),
+        Err(e) => {
+            let answer = house_error(&e);
+            if let HouseError::Rejected(_) = e {
+                // To the bidder only.
+                let _ = socket.emit(
+                    "bid:rejected",
+                    &json!({
+                        "auction_id": req.auction_id,
+                        "lot_id": req.lot_id,
+                        "amount": req.amount,
+                        "client_bid_id": req.client_bid_id,
+                        "error": answer["error"],
+                        "server_now": now_ms(),
+                    }),
+                );
+            }
+            answer
+        }
+    }
+}
