@@ -3,6 +3,7 @@
 //
 //   node socketio_clients.mjs checks  BASE TOKEN ALLOWED_ORIGIN DENIED_ORIGIN AUCTION_ID
 //   node socketio_clients.mjs revoke  BASE TOKEN ORIGIN
+//   node socketio_clients.mjs tokens  BASE '' ORIGIN '' '[{"name": …, "token": …}]'
 import { io } from "socket.io-client";
 
 const [mode, base, token, origin, denied, auctionId] = process.argv.slice(2);
@@ -88,10 +89,21 @@ async function revoke() {
   log({ event: "revoked", why, reason });
 }
 
+// Each token must be refused at connect time; prints the reason the client was given.
+async function tokens() {
+  for (const { name, token: t } of JSON.parse(auctionId)) {
+    for (const transports of [["websocket"], ["polling"]]) {
+      const err = await refused(client(transports, { token: t }));
+      log({ event: "refused", token: name, transport: transports[0], error: err.message });
+    }
+  }
+}
+
 const timer = setTimeout(() => fail("timed out"), 30000);
 try {
   if (mode === "checks") await checks();
   else if (mode === "revoke") await revoke();
+  else if (mode === "tokens") await tokens();
   else fail(`unknown mode ${mode}`);
   clearTimeout(timer);
   process.exit(0);
