@@ -90,7 +90,12 @@ pub struct ReloadResult {
 }
 
 #[derive(ApiResponse)]
+#[allow(dead_code)] // `Unauthorized` documents the bearer scheme's answer.
 pub enum StatusResponse {
+    /// Missing, expired or invalid bearer token (answered by the security scheme before the
+    /// handler runs).
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
     #[oai(status = 200)]
     Ok(Json<PolicyStatus>),
     #[oai(status = 403, content_type = "application/problem+json")]
@@ -98,7 +103,16 @@ pub enum StatusResponse {
 }
 
 #[derive(ApiResponse)]
+#[allow(dead_code)] // `Unauthorized`, `UnsupportedMediaType`: answered before the handler.
 pub enum ExplainResponse {
+    /// Missing, expired or invalid bearer token (answered by the security scheme before the
+    /// handler runs).
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
+    /// The body is not in a content type the operation accepts (answered before the handler).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
+
     /// The decision, as `gavel policy explain --format json` prints it.
     #[oai(status = 200)]
     Ok(Json<serde_json::Value>),
@@ -109,7 +123,13 @@ pub enum ExplainResponse {
 }
 
 #[derive(ApiResponse)]
+#[allow(dead_code)] // `Unauthorized` documents the bearer scheme's answer.
 pub enum ReloadResponse {
+    /// Missing, expired or invalid bearer token (answered by the security scheme before the
+    /// handler runs).
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
+
     #[oai(status = 200)]
     Ok(Json<ReloadResult>),
     #[oai(status = 403, content_type = "application/problem+json")]

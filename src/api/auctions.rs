@@ -191,6 +191,7 @@ pub struct InvitationCreated {
     /// Shown once; whoever joins with it gets the role.
     pub code: String,
     pub role: Role,
+    #[oai(skip_serializing_if_is_none)]
     pub team: Option<u32>,
     pub expires_at: u64,
 }
@@ -205,6 +206,8 @@ pub struct JoinBody {
 pub struct MemberBody {
     pub sub: String,
     pub role: Role,
+    /// The team managed, if any.
+    #[oai(skip_serializing_if_is_none)]
     pub team: Option<u32>,
 }
 

@@ -7,11 +7,18 @@ use poem_openapi::payload::Json;
 use super::problem::Problem;
 use crate::auction::house::HouseError;
 
+// `Unauthorized` and `UnsupportedMediaType` are built by poem-openapi itself (the bearer
+// scheme and the body extractor); they are here to document those answers.
 #[derive(ApiResponse, Debug)]
+#[allow(dead_code)]
 pub enum Failure {
     /// The request is malformed or breaks a documented limit.
     #[oai(status = 400, content_type = "application/problem+json")]
     BadRequest(Json<Problem>),
+    /// Missing, expired or invalid bearer token (answered by the security scheme before the
+    /// handler runs).
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
     /// Not a member of the auction, or not in a role that may do this.
     #[oai(status = 403, content_type = "application/problem+json")]
     Forbidden(Json<Problem>),
@@ -22,6 +29,9 @@ pub enum Failure {
     /// (`conflict`: already a member, the team has a manager).
     #[oai(status = 409, content_type = "application/problem+json")]
     Rejected(Json<Problem>),
+    /// The body is not in a content type the operation accepts (answered before the handler).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
     /// The database failed; nothing changed. Retry (with the same client id for a bid).
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),

@@ -100,7 +100,12 @@ pub struct Membership {
 }
 
 #[derive(ApiResponse)]
+#[allow(dead_code)] // `UnsupportedMediaType` is answered before the handler.
 pub enum LinkResponse {
+    /// The body is not in a content type the operation accepts (answered before the handler).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
+
     /// Accepted: a link is on its way (when the address can receive mail).
     #[oai(status = 202)]
     Accepted(Json<LinkSent>),
@@ -116,7 +121,15 @@ pub enum LinkResponse {
 }
 
 #[derive(ApiResponse)]
+#[allow(dead_code)] // `BadRequest`, `UnsupportedMediaType`: the body extractor answers those.
 pub enum TokenResponse {
+    /// The body is not a valid request.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// The body is not in a content type the operation accepts (answered before the handler).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
+
     #[oai(status = 200)]
     Ok(Json<TokenPair>),
     /// The token is unknown, already used or expired.
@@ -127,7 +140,13 @@ pub enum TokenResponse {
 }
 
 #[derive(ApiResponse)]
+#[allow(dead_code)] // `Unauthorized` documents the bearer scheme's answer.
 pub enum MeResponse {
+    /// Missing, expired or invalid bearer token (answered by the security scheme before the
+    /// handler runs).
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
+
     #[oai(status = 200)]
     Ok(Json<Me>),
     #[oai(status = 503, content_type = "application/problem+json")]

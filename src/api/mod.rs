@@ -59,6 +59,7 @@ pub fn problem_response(err: poem::Error) -> poem::Response {
         403 => "forbidden",
         404 => "not_found",
         405 => "method_not_allowed",
+        415 => "unsupported_media_type",
         _ if status.is_server_error() => "internal",
         _ => "error",
     };

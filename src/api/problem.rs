@@ -12,7 +12,7 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     /// Located diagnostics, when the error is about a policy file.
-    #[oai(skip_serializing_if_is_empty)]
+    #[oai(default, skip_serializing_if_is_empty)]
     pub diagnostics: Vec<String>,
 }
 

@@ -7,7 +7,8 @@
 //! use gavel::auction::{Auction, Command, Settings};
 //!
 //! let settings = Settings { budget: 200, roster_slots: 2, ..Settings::default() };
-//! let mut a = Auction::new(settings, &["Ann", "Bob"], &[("Mahomes", 1), ("Allen", 2), ("Hurts", 3)]);
+//! let players = [("Mahomes", 1), ("Allen", 2), ("Hurts", 3), ("Lamar", 4)];
+//! let mut a = Auction::new(settings, &["Ann", "Bob"], &players);
 //! a.handle(Command::Start, 0).unwrap();
 //! a.handle(Command::Nominate { team: 0, player: 2, opening_bid: 5 }, 1_000).unwrap();
 //! a.handle(Command::Bid { team: 1, lot: 1, amount: 6, expected_version: Some(1) }, 2_000).unwrap();
