@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod gate;
+pub mod listener;
 pub mod login;
 pub mod policy;
 pub mod realtime;

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
+use poem::listener::AcceptorExt;
 use poem::web::Data;
 use poem::{EndpointExt, IntoEndpoint, IntoResponse, Route, Server, get, handler};
 
@@ -178,15 +178,10 @@ impl Application {
             .with(GateMiddleware::new(gate))
             .boxed();
 
-        let acceptor = TcpListener::bind(settings.bind.to_string())
-            .into_acceptor()
+        let acceptor = crate::listener::NoDelayAcceptor::bind(settings.bind)
             .await
             .map_err(|e| StartupError::Bind(settings.bind, e))?;
-        let addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .unwrap_or(settings.bind);
+        let addr = acceptor.local_addr();
         tracing::info!(
             address = %addr,
             policy = %settings.policy.display(),

@@ -1,0 +1,187 @@
+// Gavel's Socket.IO load generator: one auction, N clients in its room (B of them bidders, the
+// rest spectators), a bid every T ms, over the official socket.io-client (websocket). Reports
+// bid ack latency and bid→broadcast latency (p50/p99/max), delivered vs expected broadcasts,
+// and the server's CPU time and peak memory (from /proc, given its pid).
+//
+//   node loadgen.mjs --base http://127.0.0.1:8000 --secret S --pid PID \
+//        --clients 1000 --bidders 10 --interval 20 --duration 20
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+// The client is installed with the tests' node_modules (tests/js).
+const { io } = require(new URL("../../tests/js/node_modules/socket.io-client/build/cjs/index.js", import.meta.url).pathname);
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const base = args.base;
+const origin = args.origin ?? "http://localhost:5173";
+const N = Number(args.clients ?? 100);
+const B = Number(args.bidders ?? 10);
+const T = Number(args.interval ?? 20);
+const duration = Number(args.duration ?? 20) * 1000;
+const pid = args.pid;
+
+function b64url(s) {
+  return Buffer.from(s).toString("base64url");
+}
+function mint(sub) {
+  const now = Math.floor(Date.now() / 1000);
+  const head = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+  const body = b64url(JSON.stringify({ sub, role: "user", aud: "gavel", iat: now, exp: now + 3600 }));
+  const sig = createHmac("sha256", args.secret).update(`${head}.${body}`).digest("base64url");
+  return `${head}.${body}.${sig}`;
+}
+async function rest(sub, method, path, body) {
+  const resp = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${mint(sub)}`, origin, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await resp.json().catch(() => null);
+  if (resp.status >= 300) throw new Error(`${method} ${path}: ${resp.status} ${JSON.stringify(json)}`);
+  return json;
+}
+function cpuTicks() {
+  if (!pid) return null;
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
+}
+function peakKiB() {
+  if (!pid) return null;
+  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+)/);
+  return m ? Number(m[1]) : null;
+}
+function pct(sorted, p) {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+function summary(list) {
+  const s = [...list].sort((a, b) => a - b);
+  return { n: s.length, p50: pct(s, 50), p99: pct(s, 99), max: s[s.length - 1] ?? null };
+}
+
+// 1. The auction: B teams (one bidder each), a lot that stays open for the whole run.
+const teams = Math.max(B, 2);
+const { id } = await rest("load-commissioner", "POST", "/api/auctions", {
+  name: `load ${N}/${B}/${T}`,
+  settings: { budget: 100000000, roster_slots: 1, bid_secs: 3600, reset_secs: 1, nomination_secs: 3600 },
+  teams: Array.from({ length: teams }, (_, i) => ({ name: `T${i}`, manager: `bidder-${i}` })),
+  players: Array.from({ length: teams + 1 }, (_, i) => ({ name: `P${i}`, rank: i + 1 })),
+});
+const spectators = N - teams;
+for (let i = 0; i < spectators; i++) {
+  const { code } = await rest("load-commissioner", "POST", `/api/auctions/${id}/invitations`, { role: "spectator" });
+  await rest(`spectator-${i}`, "POST", `/api/auctions/${id}/join`, { code });
+}
+
+// 2. N clients in the room.
+const sentAt = new Map(); // amount -> send time (ms, high resolution)
+const broadcastLatency = [];
+let delivered = 0;
+const subs = [...Array.from({ length: teams }, (_, i) => `bidder-${i}`), ...Array.from({ length: spectators }, (_, i) => `spectator-${i}`)];
+const sockets = [];
+for (let i = 0; i < subs.length; i += 50) {
+  const batch = subs.slice(i, i + 50).map(
+    (sub) =>
+      new Promise((resolve, reject) => {
+        const s = io(`${base}/auction`, {
+          path: "/api/socket.io/",
+          transports: ["websocket"],
+          auth: { token: mint(sub) },
+          extraHeaders: { origin },
+          reconnection: false,
+          forceNew: true,
+          timeout: 20000,
+        });
+        s.on("bid:accepted", (e) => {
+          const t0 = sentAt.get(e.amount);
+          if (t0 !== undefined) {
+            broadcastLatency.push(performance.now() - t0);
+            delivered += 1;
+          }
+        });
+        s.once("connect", async () => {
+          const ack = await s.timeout(20000).emitWithAck("auction:join", { auction_id: id });
+          if (!ack.ok) reject(new Error(`join: ${JSON.stringify(ack)}`));
+          resolve(s);
+        });
+        s.once("connect_error", reject);
+      }),
+  );
+  sockets.push(...(await Promise.all(batch)));
+}
+
+// 3. Open the lot.
+await rest("load-commissioner", "POST", `/api/auctions/${id}/start`);
+const opened = await rest("bidder-0", "POST", `/api/auctions/${id}/lots`, { player: 0, opening_bid: 1 });
+const lotId = opened.events.find((e) => e.event.kind === "lot_opened").event.lot.id;
+
+// 4. A bid every T ms, bidders in turn, each beating the last by one.
+const ackLatency = [];
+const refused = {};
+let amount = 1;
+let sent = 0;
+let accepted = 0;
+const cpu0 = cpuTicks();
+const genCpu0 = process.cpuUsage();
+const started = performance.now();
+await new Promise((resolve) => {
+  let k = 0;
+  const pending = new Set();
+  const timer = setInterval(() => {
+    if (performance.now() - started >= duration) {
+      clearInterval(timer);
+      Promise.all(pending).then(resolve);
+      return;
+    }
+    const team = (k % (teams - 1)) + 1; // bidder-0 opened at 1 and holds it: start with 1
+    k += 1;
+    amount += 1;
+    const bid = { auction_id: id, lot_id: lotId, amount, client_bid_id: `load-${amount}` };
+    const t0 = performance.now();
+    sentAt.set(amount, t0);
+    sent += 1;
+    const p = sockets[team]
+      .timeout(30000)
+      .emitWithAck("bid:place", bid)
+      .then((ack) => {
+        ackLatency.push(performance.now() - t0);
+        if (ack.ok) accepted += 1;
+        else refused[ack.error.type] = (refused[ack.error.type] ?? 0) + 1;
+      })
+      .catch(() => (refused.timeout = (refused.timeout ?? 0) + 1))
+      .finally(() => pending.delete(p));
+    pending.add(p);
+  }, T);
+});
+// Let the last broadcasts arrive (bounded wait; what has not arrived then is counted missing).
+const expected = () => accepted * sockets.length;
+const waitUntil = performance.now() + 5000;
+while (delivered < expected() && performance.now() < waitUntil) await new Promise((r) => setTimeout(r, 20));
+const elapsed = (performance.now() - started) / 1000;
+const cpu1 = cpuTicks();
+const genCpu = process.cpuUsage(genCpu0);
+
+const result = {
+  clients: sockets.length,
+  bidders: teams,
+  interval_ms: T,
+  seconds: Number(elapsed.toFixed(1)),
+  bids_sent: sent,
+  bids_accepted: accepted,
+  refused,
+  ack_ms: summary(ackLatency),
+  broadcast_ms: summary(broadcastLatency),
+  delivered,
+  expected: expected(),
+  server_cpu_cores: cpu0 === null ? null : Number(((cpu1 - cpu0) / 100 / elapsed).toFixed(2)),
+  server_peak_rss_mib: peakKiB() === null ? null : Number((peakKiB() / 1024).toFixed(1)),
+  generator_cpu_cores: Number(((genCpu.user + genCpu.system) / 1e6 / elapsed).toFixed(2)),
+};
+for (const k of ["ack_ms", "broadcast_ms"]) for (const f of ["p50", "p99", "max"]) if (result[k][f] !== null) result[k][f] = Number(result[k][f].toFixed(1));
+console.log(JSON.stringify(result));
+for (const s of sockets) s.disconnect();
+process.exit(0);
