@@ -1,17 +1,24 @@
 // Gavel's Socket.IO load generator: one auction, N clients in its room (B of them bidders, the
-// rest spectators), a bid every T ms, over the official socket.io-client (websocket). Reports
-// bid ack latency and bid→broadcast latency (p50/p99/max), delivered vs expected broadcasts,
-// and the server's CPU time and peak memory (from /proc, given its pid).
+// rest spectators), a bid every T ms, over websocket. Bidders use the official socket.io-client.
+// Spectators do too with `--spectators official` (the default); with `--spectators raw` they
+// speak Engine.IO/Socket.IO directly over `ws` (open, namespace connect with the JWT, join with
+// an ack, ping/pong, events) and only look for `bid:accepted` — a lighter client, so that with
+// 1,000 clients the generator measures the server rather than its own parsing.
+// Reports bid ack latency and bid→broadcast latency (p50/p99/max) over every client,
+// delivered vs expected broadcasts, the server's CPU time and peak memory (from /proc, given its
+// pid) and the generator's own CPU.
 //
 //   node loadgen.mjs --base http://127.0.0.1:8000 --secret S --pid PID \
-//        --clients 1000 --bidders 10 --interval 20 --duration 20
+//        --clients 1000 --bidders 10 --interval 20 --duration 20 [--spectators raw]
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 // The client is installed with the tests' node_modules (tests/js).
-const { io } = require(new URL("../../tests/js/node_modules/socket.io-client/build/cjs/index.js", import.meta.url).pathname);
+const modules = new URL("../../tests/js/node_modules/", import.meta.url).pathname;
+const { io } = require(`${modules}socket.io-client`);
+const WebSocket = require(`${modules}ws`);
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -23,6 +30,7 @@ const B = Number(args.bidders ?? 10);
 const T = Number(args.interval ?? 20);
 const duration = Number(args.duration ?? 20) * 1000;
 const pid = args.pid;
+const rawSpectators = (args.spectators ?? "official") === "raw";
 
 function b64url(s) {
   return Buffer.from(s).toString("base64url");
@@ -83,10 +91,41 @@ const broadcastLatency = [];
 let delivered = 0;
 const subs = [...Array.from({ length: teams }, (_, i) => `bidder-${i}`), ...Array.from({ length: spectators }, (_, i) => `spectator-${i}`)];
 const sockets = [];
+let rawClients = 0;
+const onAccepted = (amount) => {
+  const t0 = sentAt.get(amount);
+  if (t0 !== undefined) {
+    broadcastLatency.push(performance.now() - t0);
+    delivered += 1;
+  }
+};
+// A spectator speaking the protocol itself: Engine.IO open, Socket.IO CONNECT to /auction with
+// the JWT, `auction:join` with ack id 0, pong to every ping, and `bid:accepted` events.
+function rawSpectator(sub) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${base.replace(/^http/, "ws")}/api/socket.io/?EIO=4&transport=websocket`, { headers: { origin } });
+    ws.on("error", reject);
+    ws.on("message", (data) => {
+      const m = data.toString();
+      if (m === "2") return ws.send("3");
+      if (m.startsWith("0")) return ws.send(`40/auction,${JSON.stringify({ token: mint(sub) })}`);
+      if (m.startsWith("40/auction,")) return ws.send(`42/auction,0${JSON.stringify(["auction:join", { auction_id: id }])}`);
+      if (m.startsWith("44/auction,")) return reject(new Error(`connect refused: ${m}`));
+      if (m.startsWith("43/auction,0")) {
+        const [ack] = JSON.parse(m.slice("43/auction,0".length));
+        return ack.ok ? resolve(ws) : reject(new Error(`join: ${m}`));
+      }
+      if (m.startsWith('42/auction,["bid:accepted"')) {
+        const at = m.indexOf('"amount":');
+        onAccepted(parseInt(m.slice(at + 9), 10));
+      }
+    });
+  });
+}
 for (let i = 0; i < subs.length; i += 50) {
   const batch = subs.slice(i, i + 50).map(
-    (sub) =>
-      new Promise((resolve, reject) => {
+    (sub, j) =>
+      (rawSpectators && i + j >= teams ? rawSpectator(sub).then((ws) => { rawClients += 1; return { raw: ws }; }) : new Promise((resolve, reject) => {
         const s = io(`${base}/auction`, {
           path: "/api/socket.io/",
           transports: ["websocket"],
@@ -96,20 +135,14 @@ for (let i = 0; i < subs.length; i += 50) {
           forceNew: true,
           timeout: 20000,
         });
-        s.on("bid:accepted", (e) => {
-          const t0 = sentAt.get(e.amount);
-          if (t0 !== undefined) {
-            broadcastLatency.push(performance.now() - t0);
-            delivered += 1;
-          }
-        });
+        s.on("bid:accepted", (e) => onAccepted(e.amount));
         s.once("connect", async () => {
           const ack = await s.timeout(20000).emitWithAck("auction:join", { auction_id: id });
           if (!ack.ok) reject(new Error(`join: ${JSON.stringify(ack)}`));
           resolve(s);
         });
         s.once("connect_error", reject);
-      }),
+      })),
   );
   sockets.push(...(await Promise.all(batch)));
 }
@@ -167,6 +200,7 @@ const genCpu = process.cpuUsage(genCpu0);
 
 const result = {
   clients: sockets.length,
+  spectators: rawSpectators ? "raw" : "official",
   bidders: teams,
   interval_ms: T,
   seconds: Number(elapsed.toFixed(1)),
@@ -183,5 +217,5 @@ const result = {
 };
 for (const k of ["ack_ms", "broadcast_ms"]) for (const f of ["p50", "p99", "max"]) if (result[k][f] !== null) result[k][f] = Number(result[k][f].toFixed(1));
 console.log(JSON.stringify(result));
-for (const s of sockets) s.disconnect();
+for (const s of sockets) (s.raw ? s.raw.close() : s.disconnect());
 process.exit(0);
