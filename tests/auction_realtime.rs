@@ -1,6 +1,7 @@
-//! The auction over Socket.IO with the official `socket.io-client`, on a real server backed by a
-//! fresh SQLite file and by a fresh PostgreSQL database: a full auction (4 teams × 3 slots) with
-//! a spectator who drops off and resyncs by `seq`; bursts of concurrent bidders.
+//! The auction end to end on a real server backed by a fresh SQLite file and by a fresh
+//! PostgreSQL database: a full auction (4 teams × 3 slots) driven through REST, and one through
+//! the official `socket.io-client` with a spectator who drops off and resyncs by `seq`; bursts of
+//! concurrent bidders over Socket.IO.
 
 mod common;
 
@@ -289,6 +290,136 @@ async fn full_auction(db: Db) {
     );
     assert_eq!(csv.lines().count(), 13, "{csv}");
     app.finish().await;
+}
+
+/// The same strategy as `auction_full.mjs`, played through REST alone (polling the state).
+async fn full_auction_over_rest(db: Db) {
+    let app = spawn_app_on(&policy_allowing(&[ORIGIN]), false, db).await;
+    let (teams, slots) = (4usize, 3u32);
+    let id = create(&app, teams, 1, 2 + 2 * teams).await;
+    let at = |p: &str| format!("/api/auctions/{id}{p}");
+    // Settings can change in the lobby (here: back to three slots), by the commissioner only.
+    let new = json!({"budget": 200, "roster_slots": slots, "nomination_secs": 10, "bid_secs": 1, "reset_secs": 1});
+    assert_eq!(
+        call(&app, "m0", "PUT", &at("/settings"), Some(new.clone()))
+            .await
+            .0,
+        403
+    );
+    let (status, changed) = call(&app, "comm", "PUT", &at("/settings"), Some(new)).await;
+    assert_eq!(status, 200, "{changed}");
+    let (status, summary) = call(&app, "m1", "GET", &at(""), None).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(
+        (
+            summary["phase"].as_str(),
+            summary["settings"]["roster_slots"].as_u64()
+        ),
+        (Some("lobby"), Some(3))
+    );
+    assert_eq!(call(&app, "comm", "POST", &at("/start"), None).await.0, 200);
+    let mut bids = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the auction did not finish"
+        );
+        let (_, state) = call(&app, "comm", "GET", &at("/state"), None).await;
+        let phase = &state["state"]["phase"];
+        if phase == "Completed" {
+            break;
+        }
+        if let Some(n) = phase["Nominating"]["nominator"].as_u64() {
+            let player = state["state"]["pool"][0].as_u64().unwrap();
+            let (status, body) = call(
+                &app,
+                &format!("m{n}"),
+                "POST",
+                &at("/lots"),
+                Some(json!({"player": player, "opening_bid": 1})),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+        } else if let Some(lot) = phase.get("Bidding") {
+            let filled: Vec<usize> = state["state"]["teams"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["roster"].as_array().unwrap().len())
+                .collect();
+            let nominator = lot["nominator"].as_u64().unwrap() as usize;
+            let winner = (1..teams)
+                .map(|k| (nominator + k) % teams)
+                .find(|&t| filled[t] < slots as usize);
+            if lot["version"] == 1
+                && let Some(w) = winner
+            {
+                let lot_id = lot["id"].as_u64().unwrap();
+                let bid = json!({"amount": 1 + lot_id, "expected_version": 1});
+                let path = at(&format!("/lots/{lot_id}/bids"));
+                let first = app
+                    .client
+                    .post(app.url(&path))
+                    .bearer_auth(token(&app, &format!("m{w}")))
+                    .header("Idempotency-Key", format!("rest-{lot_id}"))
+                    .json(&bid)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(first.status(), 200);
+                let first: Value = first.json().await.unwrap();
+                // A retry with the same key: the first answer, no second bid.
+                let again: Value = app
+                    .client
+                    .post(app.url(&path))
+                    .bearer_auth(token(&app, &format!("m{w}")))
+                    .header("Idempotency-Key", format!("rest-{lot_id}"))
+                    .json(&bid)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                assert_eq!(first["seq"], again["seq"]);
+                bids += 1;
+            }
+        }
+        // Wait for the next change (a deadline closes the lot): poll the state's seq.
+        let seq = state["seq"].as_i64().unwrap();
+        loop {
+            let (_, now) = call(&app, "comm", "GET", &at("/state"), None).await;
+            if now["seq"].as_i64().unwrap() > seq || now["state"]["phase"] != *phase {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "stuck at seq {seq}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+    let (expected, expected_bids) = simulate(teams, slots);
+    assert_eq!(bids, expected_bids);
+    let names: Vec<String> = (0..teams).map(|i| format!("T{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let pool = players(2 + 3 * teams);
+    let pool: Vec<(&str, u32)> = pool.iter().map(|(n, r)| (n.as_str(), *r)).collect();
+    let state = assert_replay_matches(&app, id, Auction::new(settings(1), &names, &pool)).await;
+    assert_eq!(
+        state["state"]["teams"],
+        serde_json::to_value(&expected.teams).unwrap(),
+        "rosters and budgets as the rules' simulation of the same strategy"
+    );
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_auction_over_rest_on_sqlite() {
+    full_auction_over_rest(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_auction_over_rest_on_postgres() {
+    full_auction_over_rest(Db::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -314,3 +314,85 @@ async fn expired_forged_alg_none_and_wrong_audience_tokens_are_refused_on_rest_a
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_smtp_configured_the_link_is_mailed_and_the_outbox_is_gone() {
+    use std::io::{BufRead, BufReader};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // aiosmtpd's Debugging handler prints every message it receives.
+    let mut smtp = std::process::Command::new(common::clients::python())
+        .args([
+            "-u",
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-c",
+            "aiosmtpd.handlers.Debugging",
+            "-l",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("aiosmtpd starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "aiosmtpd did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let app = common::spawn_app_custom(
+        &policy_allowing(&[FRONTEND]),
+        true,
+        common::Db::Sqlite,
+        |s| {
+            s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+            s.mail_from = "Gavel <login@gavel.test>".into();
+        },
+    )
+    .await;
+    let (status, body, _) = request_link(&app, "erin@example.com", FRONTEND).await;
+    assert_eq!(status, 202, "{body}");
+    let resp = app.client.get(app.url("/dev/outbox")).send().await.unwrap();
+    assert_eq!(
+        resp.status(),
+        404,
+        "no development outbox once SMTP is configured"
+    );
+
+    let out = smtp.stdout.take().unwrap();
+    let mail = tokio::task::spawn_blocking(move || {
+        let mut text = String::new();
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            text.push_str(&line);
+            text.push('\n');
+            if line.contains("END MESSAGE") {
+                break;
+            }
+        }
+        text
+    })
+    .await
+    .unwrap();
+    let _ = smtp.kill();
+    let _ = smtp.wait();
+    // The body may be quoted-printable (soft line breaks, `=3D`), as mail clients decode it.
+    let mail = mail.replace("=\n", "").replace("=3D", "=");
+    assert!(mail.contains("erin@example.com"), "{mail}");
+    assert!(mail.contains("login@gavel.test"), "{mail}");
+    let link = mail
+        .split_whitespace()
+        .find(|w| w.starts_with("http://localhost:5173/?token="))
+        .unwrap_or_else(|| panic!("no link in {mail}"));
+    let (status, pair) = post(&app, "/api/auth/token", json!({"token": token_of(link)})).await;
+    assert_eq!(
+        (status, pair["sub"].as_str()),
+        (200, Some("erin@example.com")),
+        "{pair}"
+    );
+}

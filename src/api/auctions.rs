@@ -88,6 +88,31 @@ pub struct Created {
 }
 
 #[derive(Object)]
+pub struct AuctionSummary {
+    pub id: i64,
+    pub name: String,
+    pub commissioner: String,
+    /// `lobby`, `nominating`, `bidding`, `paused` or `completed`.
+    pub phase: String,
+    pub seq: i64,
+    pub teams: u32,
+    /// Players still available.
+    pub pool: u32,
+    pub settings: SettingsBody,
+}
+
+fn phase_name(phase: &crate::auction::Phase) -> &'static str {
+    use crate::auction::Phase;
+    match phase {
+        Phase::Lobby => "lobby",
+        Phase::Nominating { .. } => "nominating",
+        Phase::Bidding(_) => "bidding",
+        Phase::Paused { .. } => "paused",
+        Phase::Completed => "completed",
+    }
+}
+
+#[derive(Object)]
 pub struct NumberedEvent {
     pub seq: i64,
     /// The event, tagged by `kind` (`lot_opened`, `bid_accepted`, `lot_sold`, …).
@@ -393,6 +418,54 @@ impl AuctionApi {
             .create(&body.name, &auth.0.sub, &auction, &managers)
             .await?;
         Ok(CreateResponse::Created(Json(Created { id })))
+    }
+
+    /// The auction in brief: name, commissioner, settings, phase, `seq`.
+    #[oai(path = "/:id", method = "get", operation_id = "getAuction")]
+    async fn get(&self, auth: BearerAuth, id: Path<i64>) -> Answer<AuctionSummary> {
+        let snapshot = self.house().snapshot(id.0, &auth.0.sub).await?;
+        let s = &snapshot.state.settings;
+        Ok(Json(AuctionSummary {
+            id: id.0,
+            name: self
+                .house()
+                .service()
+                .name(id.0)
+                .await
+                .map_err(crate::auction::house::HouseError::from)?,
+            commissioner: snapshot.commissioner,
+            phase: phase_name(&snapshot.state.phase).to_owned(),
+            seq: snapshot.seq,
+            teams: snapshot.state.teams.len() as u32,
+            pool: snapshot.state.pool.len() as u32,
+            settings: SettingsBody {
+                budget: Some(s.budget),
+                roster_slots: Some(s.roster_slots),
+                min_bid: Some(s.min_bid),
+                increment: Some(s.increment),
+                nomination_secs: Some((s.nomination_ms / 1000) as u32),
+                bid_secs: Some((s.bid_ms / 1000) as u32),
+                reset_secs: Some((s.reset_ms / 1000) as u32),
+            },
+        }))
+    }
+
+    /// Change the settings while the auction is in the lobby (commissioner); omitted fields
+    /// take the defaults.
+    #[oai(
+        path = "/:id/settings",
+        method = "put",
+        operation_id = "changeSettings"
+    )]
+    async fn change_settings(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<SettingsBody>,
+    ) -> Answer<CommandResult> {
+        let settings = settings(&body.0)?;
+        self.act(id.0, &auth, Action::ChangeSettings { settings }, None)
+            .await
     }
 
     /// The state now, with its `seq` and the server clock.

@@ -55,6 +55,9 @@ pub enum Action {
     AddPlayers {
         players: Vec<super::Player>,
     },
+    ChangeSettings {
+        settings: super::Settings,
+    },
     Start,
     Pause,
     Resume,
@@ -253,6 +256,9 @@ fn command_for(member: &Member, action: Action) -> Result<Command, HouseError> {
     };
     match action {
         Action::AddPlayers { players } => only_commissioner(Command::AddPlayers { players }),
+        Action::ChangeSettings { settings } => {
+            only_commissioner(Command::ChangeSettings { settings })
+        }
         Action::Start => only_commissioner(Command::Start),
         Action::Pause => only_commissioner(Command::Pause),
         Action::Resume => only_commissioner(Command::Resume),

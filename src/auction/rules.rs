@@ -99,6 +99,10 @@ pub enum Command {
     AddPlayers {
         players: Vec<Player>,
     },
+    /// Change how the auction is played (in the lobby only; budgets reset to the new one).
+    ChangeSettings {
+        settings: Settings,
+    },
     Start,
     Nominate {
         team: TeamId,
@@ -136,6 +140,9 @@ pub enum Command {
 pub enum Event {
     PlayersAdded {
         players: Vec<Player>,
+    },
+    SettingsChanged {
+        settings: Settings,
     },
     NominationOpened {
         nominator: TeamId,
@@ -309,6 +316,12 @@ impl Auction {
             Command::AddPlayers { players } => match self.phase {
                 Phase::Lobby => Ok(vec![Event::PlayersAdded {
                     players: players.clone(),
+                }]),
+                ref other => Err(wrong(other)),
+            },
+            Command::ChangeSettings { settings } => match self.phase {
+                Phase::Lobby => Ok(vec![Event::SettingsChanged {
+                    settings: settings.clone(),
                 }]),
                 ref other => Err(wrong(other)),
             },
@@ -576,6 +589,12 @@ impl Auction {
                     self.pool.insert(self.players.len());
                     self.players.push(p.clone());
                 }
+            }
+            Event::SettingsChanged { settings } => {
+                for team in &mut self.teams {
+                    team.budget_left = settings.budget;
+                }
+                self.settings = settings.clone();
             }
             Event::NominationOpened {
                 nominator,

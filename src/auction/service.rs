@@ -125,6 +125,15 @@ impl AuctionService {
         Ok(id)
     }
 
+    /// The auction's name.
+    pub async fn name(&self, auction_id: i64) -> Result<String, ServiceError> {
+        Ok(auctions::Entity::find_by_id(auction_id)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound)?
+            .name)
+    }
+
     /// Who runs the auction (the JWT `sub` of its commissioner).
     pub async fn commissioner(&self, auction_id: i64) -> Result<String, ServiceError> {
         Ok(auctions::Entity::find_by_id(auction_id)

@@ -34,6 +34,7 @@ pub fn messages(
     fields.insert("server_now".into(), json!(server_now));
     let (name, team): (&str, Option<TeamId>) = match event {
         Event::PlayersAdded { .. } => ("pool:updated", None),
+        Event::SettingsChanged { .. } => ("auction:settings", None),
         Event::NominationOpened { .. } => ("nomination:opened", None),
         Event::LotOpened { .. } => ("lot:opened", None),
         Event::BidAccepted { .. } => ("bid:accepted", None),

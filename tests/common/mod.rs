@@ -87,6 +87,16 @@ pub async fn spawn_app_with(policy: &str, watch: bool) -> TestApp {
 
 /// Like [`spawn_app_with`], on the database `db`.
 pub async fn spawn_app_on(policy: &str, watch: bool, db: Db) -> TestApp {
+    spawn_app_custom(policy, watch, db, |_| {}).await
+}
+
+/// Like [`spawn_app_on`], with the settings adjusted by `customize` before the server starts.
+pub async fn spawn_app_custom(
+    policy: &str,
+    watch: bool,
+    db: Db,
+    customize: impl FnOnce(&mut Settings),
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let (database_url, pg_database) = match db {
         // A real SQLite file per test (WAL), as served.
@@ -107,7 +117,7 @@ pub async fn spawn_app_on(policy: &str, watch: bool, db: Db) -> TestApp {
     };
     let path = dir.path().join("policy.toml");
     std::fs::write(&path, policy).unwrap();
-    let settings = Settings {
+    let mut settings = Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         policy: path.clone(),
         database_url: database_url.clone(),
@@ -122,6 +132,7 @@ pub async fn spawn_app_on(policy: &str, watch: bool, db: Db) -> TestApp {
         smtp_url: None,
         mail_from: "Gavel <gavel@localhost>".into(),
     };
+    customize(&mut settings);
     let app = Application::build(&settings).await.expect("server starts");
     let port = app.addr().port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
