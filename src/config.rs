@@ -53,6 +53,8 @@ struct FileConfig {
     smtp_url: Option<String>,
     /// The sender of login mail.
     mail_from: Option<String>,
+    /// The built web page served at `/` (default `web/dist`).
+    web_root: Option<PathBuf>,
 }
 
 /// The JWT signing secret, and whether it was generated for this process only.
@@ -86,6 +88,7 @@ pub struct Settings {
     pub reload_debounce: Duration,
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    pub web_root: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +165,10 @@ impl Settings {
             mail_from: env("GAVEL_MAIL_FROM")
                 .or(file.mail_from)
                 .unwrap_or_else(|| "Gavel <gavel@localhost>".to_owned()),
+            web_root: env("GAVEL_WEB_ROOT")
+                .map(PathBuf::from)
+                .or(file.web_root)
+                .unwrap_or_else(|| PathBuf::from("web/dist")),
         })
     }
 }

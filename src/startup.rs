@@ -66,6 +66,19 @@ async fn readyz(
     poem::web::Json(body).with_status(status).into_response()
 }
 
+/// `/` when the web page has not been built.
+#[handler]
+fn no_page() -> poem::Response {
+    poem::Response::builder()
+        .status(poem::http::StatusCode::NOT_FOUND)
+        .content_type("text/plain; charset=utf-8")
+        .body(
+            "Gavel is running. The auction page is not built here: \
+             npm --prefix web ci && npm --prefix web run build, then restart (or set GAVEL_WEB_ROOT).\n\
+             API docs: /docs\n",
+        )
+}
+
 /// The development outbox (login mail), when no SMTP server is configured.
 #[handler]
 fn outbox(login: Data<&Arc<crate::login::LoginService>>) -> poem::Response {
@@ -156,7 +169,19 @@ impl Application {
         ));
         let spec = apis.spec_endpoint();
         let docs = apis.swagger_ui();
+        let page = if settings.web_root.join("index.html").exists() {
+            poem::endpoint::StaticFilesEndpoint::new(&settings.web_root)
+                .index_file("index.html")
+                .boxed()
+        } else {
+            tracing::warn!(
+                web_root = %settings.web_root.display(),
+                "the web page is not built (npm --prefix web ci && npm --prefix web run build): `/` explains"
+            );
+            no_page.boxed()
+        };
         let app = Route::new()
+            .nest("/", page)
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz))
             .at("/metrics", get(metrics))

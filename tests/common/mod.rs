@@ -131,6 +131,7 @@ pub async fn spawn_app_custom(
         reload_debounce: Duration::from_millis(50),
         smtp_url: None,
         mail_from: "Gavel <gavel@localhost>".into(),
+        web_root: clients::repo().join("web/dist"),
     };
     customize(&mut settings);
     let app = Application::build(&settings).await.expect("server starts");
