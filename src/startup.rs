@@ -117,12 +117,19 @@ impl Application {
             ),
             None => {
                 tracing::warn!(
-                    "no SMTP configured (GAVEL_SMTP_URL): login links go to the log and the \
-                     development outbox at /dev/outbox"
+                    "no SMTP configured (GAVEL_SMTP_URL): login links go to the log{}",
+                    if settings.bind.ip().is_loopback() {
+                        " and the development outbox at /dev/outbox"
+                    } else {
+                        " (the development outbox is served only on a loopback address)"
+                    }
                 );
                 Arc::new(crate::login::DevOutbox::new(200))
             }
         };
+        // Login links are credentials: the outbox is readable only by a server that nobody but
+        // this machine can reach.
+        let outbox_readable = settings.bind.ip().is_loopback();
         let login = Arc::new(crate::login::LoginService::new(
             db.clone(),
             JwtKeys::new(settings.jwt_secret.value.as_bytes()),
@@ -180,12 +187,14 @@ impl Application {
             );
             no_page.boxed()
         };
-        let app = Route::new()
-            .nest("/", page)
+        let mut app = Route::new().nest("/", page);
+        if outbox_readable {
+            app = app.at("/dev/outbox", get(outbox));
+        }
+        let app = app
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz))
             .at("/metrics", get(metrics))
-            .at("/dev/outbox", get(outbox))
             .at("/api/openapi.json", spec)
             .nest("/docs", docs)
             .at("/api/socket.io", realtime.endpoint())

@@ -494,6 +494,35 @@ async fn bursts(db: Db, n: usize, lots: u64) {
             amounts.windows(2).all(|w| w[0] < w[1]),
             "lot {lot}: {amounts:?}"
         );
+        // The bid history has every bid decided: the accepted ones as in the log, the refused
+        // ones with their reason.
+        let (status, history) = call(
+            &app,
+            "m0",
+            "GET",
+            &format!("/api/auctions/{id}/lots/{lot}/bids"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{history}");
+        let history = history.as_array().unwrap();
+        let accepted: Vec<u64> = history
+            .iter()
+            .filter(|b| b["accepted"] == true)
+            .map(|b| b["amount"].as_u64().unwrap())
+            .collect();
+        assert_eq!(accepted, amounts, "lot {lot}");
+        assert!(
+            history
+                .iter()
+                .filter(|b| b["accepted"] == false)
+                .all(|b| b["reason"].is_string()),
+            "lot {lot}: {history:?}"
+        );
+        assert!(
+            history.len() > accepted.len(),
+            "refused bids are kept too (lot {lot})"
+        );
     }
     let accepted_in_log = events
         .iter()

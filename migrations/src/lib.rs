@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_auctions;
 mod m20261128_000002_members_logins;
+mod m20261128_000003_bids;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_auctions::Migration),
             Box::new(m20261128_000002_members_logins::Migration),
+            Box::new(m20261128_000003_bids::Migration),
         ]
     }
 }

@@ -372,7 +372,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Every bid on a lot, accepted or refused (with the reason), in the order decided. */
+        get: operations["listBids"];
         put?: never;
         /** Bid on the open lot for your team. */
         post: operations["placeBid"];
@@ -484,6 +485,26 @@ export interface components {
             expected_version?: number;
             /** @description Makes a retry return the first answer (the `Idempotency-Key` header does the same). */
             client_bid_id?: string;
+        };
+        /** BidRecord */
+        BidRecord: {
+            /** Format: uint32 */
+            team: number;
+            /** Format: uint64 */
+            amount: number;
+            accepted: boolean;
+            /** @description Why it was refused (`outbid`, `stale`, `lot_closed`, …). */
+            reason?: string;
+            /**
+             * Format: int64
+             * @description The `seq` of its `bid_accepted` event.
+             */
+            seq?: number;
+            /**
+             * Format: uint64
+             * @description Server time it was decided, ms since the Unix epoch.
+             */
+            at: number;
         };
         /** CommandResult */
         CommandResult: {
@@ -2558,6 +2579,97 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["CommandResult"];
+                };
+            };
+            /** @description The request is malformed or breaks a documented limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Missing, expired or invalid bearer token (answered by the security scheme before the
+             *     handler runs).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a member of the auction, or not in a role that may do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Refused by the auction rules: `type` is `/problems/<kind>` (`outbid`, `stale`,
+             *     `over_max_bid`, `lot_closed`, `not_your_turn`, …), or a conflict with what exists
+             *     (`conflict`: already a member, the team has a manager).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a content type the operation accepts (answered before the handler). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database failed; nothing changed. Retry (with the same client id for a bid). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBids: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                lot: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["BidRecord"][];
                 };
             };
             /** @description The request is malformed or breaks a documented limit. */

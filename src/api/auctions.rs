@@ -162,6 +162,21 @@ pub struct BidBody {
 }
 
 #[derive(Object)]
+pub struct BidRecord {
+    pub team: u32,
+    pub amount: u64,
+    pub accepted: bool,
+    /// Why it was refused (`outbid`, `stale`, `lot_closed`, …).
+    #[oai(skip_serializing_if_is_none)]
+    pub reason: Option<String>,
+    /// The `seq` of its `bid_accepted` event.
+    #[oai(skip_serializing_if_is_none)]
+    pub seq: Option<i64>,
+    /// Server time it was decided, ms since the Unix epoch.
+    pub at: u64,
+}
+
+#[derive(Object)]
 pub struct EditSaleBody {
     pub price: u32,
 }
@@ -681,6 +696,33 @@ impl AuctionApi {
             opening_bid: body.opening_bid,
         };
         self.act(id.0, &auth, action, None).await
+    }
+
+    /// Every bid on a lot, accepted or refused (with the reason), in the order decided.
+    #[oai(
+        path = "/:id/lots/:lot/bids",
+        method = "get",
+        operation_id = "listBids"
+    )]
+    async fn list_bids(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        lot: Path<u64>,
+    ) -> Answer<Vec<BidRecord>> {
+        let bids = self.house().bids(id.0, &auth.0.sub, lot.0).await?;
+        Ok(Json(
+            bids.into_iter()
+                .map(|b| BidRecord {
+                    team: b.team as u32,
+                    amount: b.amount as u64,
+                    accepted: b.accepted,
+                    reason: b.reason,
+                    seq: b.seq,
+                    at: b.at as u64,
+                })
+                .collect(),
+        ))
     }
 
     /// Bid on the open lot for your team.

@@ -185,7 +185,8 @@ impl AuctionHouse {
             .await?
             .ok_or(HouseError::Forbidden("not a member of this auction"))?;
         Ok(Member {
-            role: Role::parse(&row.role).ok_or(HouseError::Unavailable(ServiceError::NotFound))?,
+            // Roles are written by this code; an unknown one gets the least: read-only.
+            role: Role::parse(&row.role).unwrap_or(Role::Spectator),
             team: row.team.map(|t| t as usize),
         })
     }
@@ -383,6 +384,17 @@ impl AuctionHouse {
                 )
             })
             .collect())
+    }
+
+    /// The bid history of one lot, for a member.
+    pub async fn bids(
+        &self,
+        id: i64,
+        sub: &str,
+        lot: u64,
+    ) -> Result<Vec<crate::db::entities::bids::Model>, HouseError> {
+        self.member(id, sub).await?;
+        Ok(self.service.bids(id, lot).await?)
     }
 
     /// The auctions `sub` belongs to.

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Auction, Command, Event, Millis, Rejection};
-use crate::db::entities::{auction_events, auctions, command_results, invitations, members};
+use crate::db::entities::{auction_events, auctions, bids, command_results, invitations, members};
 
 /// How often a command is retried after losing a race to another writer.
 const MAX_ATTEMPTS: usize = 64;
@@ -287,6 +287,32 @@ impl AuctionService {
                 })
             }
         };
+        if let Command::Bid {
+            team, lot, amount, ..
+        } = command
+        {
+            let seq = outcome.as_ref().ok().and_then(|a| {
+                a.events
+                    .iter()
+                    .find(|(_, e)| matches!(e, Event::BidAccepted { .. }))
+                    .map(|(s, _)| *s)
+            });
+            bids::Entity::insert(bids::ActiveModel {
+                auction_id: Set(auction_id),
+                lot: Set(*lot as i64),
+                team: Set(*team as i32),
+                amount: Set(i64::from(*amount)),
+                actor: Set(actor.to_owned()),
+                client_id: Set(client_id.map(str::to_owned)),
+                accepted: Set(outcome.is_ok()),
+                reason: Set(outcome.as_ref().err().map(|r| r.kind().to_owned())),
+                seq: Set(seq),
+                at: Set(now as i64),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await?;
+        }
         if let Some(cid) = client_id {
             let row = command_results::ActiveModel {
                 auction_id: Set(auction_id),
@@ -427,5 +453,17 @@ impl AuctionService {
         .await?;
         txn.commit().await?;
         Ok(Some((invitation.role, invitation.team.map(|t| t as usize))))
+    }
+}
+
+impl AuctionService {
+    /// Every bid on one lot, accepted or refused, in the order they were decided.
+    pub async fn bids(&self, auction_id: i64, lot: u64) -> Result<Vec<bids::Model>, ServiceError> {
+        Ok(bids::Entity::find()
+            .filter(bids::Column::AuctionId.eq(auction_id))
+            .filter(bids::Column::Lot.eq(lot as i64))
+            .order_by_asc(bids::Column::Id)
+            .all(&self.db)
+            .await?)
     }
 }

@@ -158,3 +158,31 @@ pub mod refresh_tokens {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod bids {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "bids")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub auction_id: i64,
+        pub lot: i64,
+        pub team: i32,
+        pub amount: i64,
+        pub actor: String,
+        pub client_id: Option<String>,
+        pub accepted: bool,
+        /// The refusal's kind (`outbid`, `stale`, …).
+        pub reason: Option<String>,
+        /// The `BidAccepted` event's `seq`.
+        pub seq: Option<i64>,
+        pub at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
