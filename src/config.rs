@@ -55,6 +55,8 @@ struct FileConfig {
     mail_from: Option<String>,
     /// The built web page served at `/` (default `web/dist`).
     web_root: Option<PathBuf>,
+    /// Redis for Socket.IO broadcasts across server processes (`redis://host:6379`).
+    redis_url: Option<String>,
 }
 
 /// The JWT signing secret, and whether it was generated for this process only.
@@ -89,6 +91,7 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub web_root: PathBuf,
+    pub redis_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +172,7 @@ impl Settings {
                 .map(PathBuf::from)
                 .or(file.web_root)
                 .unwrap_or_else(|| PathBuf::from("web/dist")),
+            redis_url: env("GAVEL_REDIS_URL").or(file.redis_url),
         })
     }
 }

@@ -31,6 +31,8 @@ pub enum StartupError {
     Database(#[from] sea_orm::DbErr),
     #[error("mail is not configured correctly: {0}")]
     Mail(String),
+    #[error(transparent)]
+    Redis(#[from] crate::realtime::RedisError),
 }
 
 /// A built server, bound to its port, not yet serving.
@@ -154,7 +156,12 @@ impl Application {
             settings.disconnect_denied_sessions,
         ));
         let house = crate::auction::house::AuctionHouse::new(auctions.clone(), deadlines.clone());
-        let realtime = Realtime::new(keys.clone(), house.clone(), published_rx);
+        let realtime = match &settings.redis_url {
+            Some(url) => {
+                Realtime::with_redis(url, keys.clone(), house.clone(), published_rx).await?
+            }
+            None => Realtime::new(keys.clone(), house.clone(), published_rx),
+        };
         reloader.attach(realtime.clone());
 
         let watcher = if settings.watch_policy {

@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
 use super::broadcast::{messages, room};
@@ -37,7 +38,7 @@ struct BidRequest {
     expected_version: Option<u32>,
 }
 
-fn sub(socket: &SocketRef) -> String {
+fn sub<A: Adapter>(socket: &SocketRef<A>) -> String {
     socket
         .extensions
         .get::<Claims>()
@@ -61,12 +62,12 @@ fn parse<T: serde::de::DeserializeOwned>(data: Result<Value, impl ToString>) -> 
     serde_json::from_value(value).map_err(|e| error("bad_request", e))
 }
 
-pub fn register(socket: &SocketRef) {
+pub fn register<A: Adapter>(socket: &SocketRef<A>) {
     socket.on(
         "auction:join",
-        async |socket: SocketRef,
+        async |socket: SocketRef<A>,
                TryData(data): TryData<Value>,
-               ack: AckSender,
+               ack: AckSender<A>,
                State(house): State<AuctionHouse>| {
             let answer = match parse::<JoinRequest>(data) {
                 Ok(req) => join(&socket, &house, req).await,
@@ -77,9 +78,9 @@ pub fn register(socket: &SocketRef) {
     );
     socket.on(
         "lot:nominate",
-        async |socket: SocketRef,
+        async |socket: SocketRef<A>,
                TryData(data): TryData<Value>,
-               ack: AckSender,
+               ack: AckSender<A>,
                State(house): State<AuctionHouse>| {
             let answer = match parse::<NominateRequest>(data) {
                 Ok(req) => {
@@ -99,9 +100,9 @@ pub fn register(socket: &SocketRef) {
     );
     socket.on(
         "bid:place",
-        async |socket: SocketRef,
+        async |socket: SocketRef<A>,
                TryData(data): TryData<Value>,
-               ack: AckSender,
+               ack: AckSender<A>,
                State(house): State<AuctionHouse>| {
             let answer = match parse::<BidRequest>(data) {
                 Ok(req) => bid(&socket, &house, req).await,
@@ -114,7 +115,7 @@ pub fn register(socket: &SocketRef) {
 
 /// Joins the auction's room first, then sends what the client missed (so nothing falls
 /// between the two; a duplicate is possible and the client drops it by `seq`).
-async fn join(socket: &SocketRef, house: &AuctionHouse, req: JoinRequest) -> Value {
+async fn join<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: JoinRequest) -> Value {
     let who = sub(socket);
     let member = match house.member(req.auction_id, &who).await {
         Ok(m) => m,
@@ -172,7 +173,7 @@ async fn join(socket: &SocketRef, house: &AuctionHouse, req: JoinRequest) -> Val
     })
 }
 
-async fn bid(socket: &SocketRef, house: &AuctionHouse, req: BidRequest) -> Value {
+async fn bid<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: BidRequest) -> Value {
     let action = Action::Bid {
         lot: req.lot_id,
         amount: req.amount,

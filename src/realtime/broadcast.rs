@@ -1,12 +1,16 @@
 //! From committed auction events to Socket.IO messages: one task receives what the service
 //! published (in `seq` order per auction) and emits it to the auction's room.
 //!
+//! With the Redis adapter the room spans every server process: each process broadcasts what it
+//! committed, and the adapter delivers it to the room's sockets on the others.
+//!
 //! Every message carries `auction_id`, `seq` and `server_now`; `team:updated` repeats the `seq`
 //! of the event that changed the team. A client keeps the last `seq` it applied, ignores
 //! anything at or below it, and on a gap (or a reconnect) sends `auction:join` with `last_seq`.
 
 use serde_json::{Value, json};
 use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
@@ -77,7 +81,10 @@ fn team_updated(
 }
 
 /// Emits what the service publishes, in order, to each auction's room.
-pub fn spawn(io: SocketIo, mut published: UnboundedReceiver<Published>) -> JoinHandle<()> {
+pub fn spawn<A: Adapter>(
+    io: SocketIo<A>,
+    mut published: UnboundedReceiver<Published>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(p) = published.recv().await {
             let Some(ns) = io.of(NAMESPACE) else {

@@ -12,18 +12,26 @@ use http_body_util::BodyExt;
 use poem::http::StatusCode;
 use poem::http::header::{CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, UPGRADE};
 use poem::{Endpoint, Request, Response};
+use socketioxide::adapter::{Adapter, LocalAdapter};
 use socketioxide::service::SocketIoService;
 use tower::ServiceExt;
 
 type RequestBody = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
 
-#[derive(Clone)]
-pub struct SocketIoEndpoint {
-    svc: SocketIoService<NotFoundService>,
+pub struct SocketIoEndpoint<A: Adapter = LocalAdapter> {
+    svc: SocketIoService<NotFoundService, A>,
 }
 
-impl SocketIoEndpoint {
-    pub fn new(svc: SocketIoService<NotFoundService>) -> Self {
+impl<A: Adapter> Clone for SocketIoEndpoint<A> {
+    fn clone(&self) -> Self {
+        Self {
+            svc: self.svc.clone(),
+        }
+    }
+}
+
+impl<A: Adapter> SocketIoEndpoint<A> {
+    pub fn new(svc: SocketIoService<NotFoundService, A>) -> Self {
         Self { svc }
     }
 
@@ -64,7 +72,7 @@ impl SocketIoEndpoint {
     }
 }
 
-impl Endpoint for SocketIoEndpoint {
+impl<A: Adapter> Endpoint for SocketIoEndpoint<A> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {

@@ -10,9 +10,12 @@ pub mod broadcast;
 mod endpoint;
 
 use serde::Deserialize;
-use socketioxide::SocketIo;
+use std::sync::Arc;
+
+use socketioxide::adapter::{Adapter, LocalAdapter};
 use socketioxide::extract::{AckSender, Data, SocketRef, State, TryData};
-use socketioxide::handler::ConnectHandler;
+use socketioxide::handler::ConnectHandler as _;
+use socketioxide::{SocketIo, SocketIoBuilder};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 pub use endpoint::SocketIoEndpoint;
@@ -26,11 +29,12 @@ use crate::policy::{ConnScheme, RequestFacts, Surface};
 
 pub const NAMESPACE: &str = "/auction";
 
-/// The Socket.IO side of the server.
+/// The Socket.IO side of the server, over the in-process adapter or the Redis one (several
+/// server processes); the adapter's type stays in here.
 #[derive(Clone)]
 pub struct Realtime {
-    io: SocketIo,
-    endpoint: SocketIoEndpoint,
+    endpoint: Arc<poem::endpoint::BoxEndpoint<'static, poem::Response>>,
+    disconnect_denied: Arc<dyn Fn(&Gate) -> u64 + Send + Sync>,
 }
 
 #[derive(Deserialize)]
@@ -40,8 +44,8 @@ struct AuthPayload {
 
 /// Connect middleware: the JWT in the handshake `auth` payload. Its error text is what the
 /// client's `connect_error` carries.
-async fn authenticate(
-    socket: SocketRef,
+async fn authenticate<A: Adapter>(
+    socket: SocketRef<A>,
     TryData(auth): TryData<AuthPayload>,
     State(keys): State<JwtKeys>,
 ) -> Result<(), AuthError> {
@@ -51,7 +55,7 @@ async fn authenticate(
     Ok(())
 }
 
-async fn on_connect(socket: SocketRef) {
+async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
     let sub = socket
         .extensions
         .get::<Claims>()
@@ -60,13 +64,13 @@ async fn on_connect(socket: SocketRef) {
     tracing::debug!(sid = %socket.id, sub, transport = ?socket.transport_type(), "socket connected");
     socket.on(
         "time:sync",
-        async |ack: AckSender, Data(client): Data<serde_json::Value>| {
+        async |ack: AckSender<A>, Data(client): Data<serde_json::Value>| {
             let _ = ack
                 .send(&serde_json::json!({ "ok": true, "server_now": now_ms(), "client": client }));
         },
     );
     auction_events::register(&socket);
-    socket.on_disconnect(async move |socket: SocketRef| {
+    socket.on_disconnect(async move |socket: SocketRef<A>| {
         // Presence is per auction: tell each room this socket had joined.
         for room in socket.rooms() {
             if let Some(id) = room.strip_prefix("auction:") {
@@ -82,30 +86,83 @@ async fn on_connect(socket: SocketRef) {
     });
 }
 
+/// The builder every adapter starts from.
+fn builder(keys: JwtKeys, house: AuctionHouse) -> SocketIoBuilder<LocalAdapter> {
+    SocketIo::builder()
+        .req_path(SOCKET_IO_PATH)
+        // Room for a burst of bids and a rejoining client's replay without dropping any.
+        .max_buffer_size(4096)
+        .with_state(keys)
+        .with_state(house)
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot use Redis for Socket.IO broadcasts: {0}")]
+pub struct RedisError(String);
+
 impl Realtime {
-    /// The Socket.IO server; `published` is what the auction service commits, broadcast to
-    /// each auction's room by a task of its own.
+    /// One process: rooms and broadcasts in memory. `published` is what the auction service
+    /// commits, broadcast to each auction's room by a task of its own.
     pub fn new(
         keys: JwtKeys,
         house: AuctionHouse,
         published: UnboundedReceiver<Published>,
     ) -> Self {
-        let (svc, io) = SocketIo::builder()
-            .req_path(SOCKET_IO_PATH)
-            // Room for a burst of bids and a rejoining client's replay without dropping any.
-            .max_buffer_size(4096)
-            .with_state(keys)
-            .with_state(house)
+        let (svc, io) = builder(keys, house).build_svc();
+        io.ns(
+            NAMESPACE,
+            on_connect::<LocalAdapter>.with(authenticate::<LocalAdapter>),
+        );
+        Self::assemble(io, SocketIoEndpoint::new(svc), published)
+    }
+
+    /// Several processes: rooms span them through Redis (socketioxide-redis), so a broadcast
+    /// from the process that committed reaches sockets on every other.
+    pub async fn with_redis(
+        url: &str,
+        keys: JwtKeys,
+        house: AuctionHouse,
+        published: UnboundedReceiver<Published>,
+    ) -> Result<Self, RedisError> {
+        use socketioxide_redis::drivers::redis::redis_client as redis;
+        use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
+        // The adapter's pub/sub runs on one multiplexed connection: that needs RESP3.
+        let url = if url.contains("protocol=") {
+            url.to_owned()
+        } else {
+            format!(
+                "{url}{}protocol=resp3",
+                if url.contains('?') { '&' } else { '?' }
+            )
+        };
+        let client = redis::Client::open(url).map_err(|e| RedisError(e.to_string()))?;
+        let adapter = RedisAdapterCtr::new_with_redis(&client)
+            .await
+            .map_err(|e| RedisError(e.to_string()))?;
+        type Redis = RedisAdapter<socketioxide::adapter::Emitter>;
+        let (svc, io) = builder(keys, house)
+            .with_adapter::<Redis>(adapter)
             .build_svc();
-        io.ns(NAMESPACE, on_connect.with(authenticate));
+        io.ns(NAMESPACE, on_connect::<Redis>.with(authenticate::<Redis>))
+            .await
+            .map_err(|e| RedisError(e.to_string()))?;
+        Ok(Self::assemble(io, SocketIoEndpoint::new(svc), published))
+    }
+
+    fn assemble<A: Adapter>(
+        io: SocketIo<A>,
+        endpoint: SocketIoEndpoint<A>,
+        published: UnboundedReceiver<Published>,
+    ) -> Self {
+        use poem::EndpointExt;
         broadcast::spawn(io.clone(), published);
         Self {
-            io,
-            endpoint: SocketIoEndpoint::new(svc),
+            endpoint: Arc::new(endpoint.boxed()),
+            disconnect_denied: Arc::new(move |gate: &Gate| disconnect_denied(&io, gate)),
         }
     }
 
-    pub fn endpoint(&self) -> SocketIoEndpoint {
+    pub fn endpoint(&self) -> Arc<poem::endpoint::BoxEndpoint<'static, poem::Response>> {
         self.endpoint.clone()
     }
 
@@ -113,46 +170,51 @@ impl Realtime {
     /// and disconnects those the active policy now denies (telling them why first).
     /// Returns how many were disconnected.
     pub fn disconnect_denied(&self, gate: &Gate) -> u64 {
-        let Some(ns) = self.io.of(NAMESPACE) else {
-            return 0;
-        };
-        let mut disconnected = 0;
-        for socket in ns.sockets() {
-            let Some(handle) = socket.req_parts().extensions.get::<SessionHandle>() else {
-                continue;
-            };
-            let binding = handle.binding();
-            let surface = match socket.transport_type() {
-                socketioxide::TransportType::Websocket => Surface::Websocket,
-                socketioxide::TransportType::Polling => Surface::PollingPost,
-            };
-            let (_, decision) = gate.decide(&RequestFacts {
-                headers: &binding.headers,
-                peer: binding.peer,
-                scheme: ConnScheme::Http,
-                surface,
-                path: SOCKET_IO_PATH,
-            });
-            if decision.is_allowed() || !decision.enforced {
-                continue;
-            }
-            tracing::warn!(
-                sid = %socket.id,
-                origin = binding.origin.as_ref().map(|o| o.to_string()),
-                policy_version = %decision.policy_version,
-                "disconnecting a socket whose origin the reloaded policy denies"
-            );
-            let _ = socket.emit(
-                "policy:revoked",
-                &serde_json::json!({
-                    "reason": decision.reason,
-                    "detail": decision.summary(),
-                    "policy_version": decision.policy_version,
-                }),
-            );
-            let _ = socket.disconnect();
-            disconnected += 1;
-        }
-        disconnected
+        (self.disconnect_denied)(gate)
     }
+}
+
+/// [`Realtime::disconnect_denied`] for one adapter: this process's sockets.
+fn disconnect_denied<A: Adapter>(io: &SocketIo<A>, gate: &Gate) -> u64 {
+    let Some(ns) = io.of(NAMESPACE) else {
+        return 0;
+    };
+    let mut disconnected = 0;
+    for socket in ns.sockets() {
+        let Some(handle) = socket.req_parts().extensions.get::<SessionHandle>() else {
+            continue;
+        };
+        let binding = handle.binding();
+        let surface = match socket.transport_type() {
+            socketioxide::TransportType::Websocket => Surface::Websocket,
+            socketioxide::TransportType::Polling => Surface::PollingPost,
+        };
+        let (_, decision) = gate.decide(&RequestFacts {
+            headers: &binding.headers,
+            peer: binding.peer,
+            scheme: ConnScheme::Http,
+            surface,
+            path: SOCKET_IO_PATH,
+        });
+        if decision.is_allowed() || !decision.enforced {
+            continue;
+        }
+        tracing::warn!(
+            sid = %socket.id,
+            origin = binding.origin.as_ref().map(|o| o.to_string()),
+            policy_version = %decision.policy_version,
+            "disconnecting a socket whose origin the reloaded policy denies"
+        );
+        let _ = socket.emit(
+            "policy:revoked",
+            &serde_json::json!({
+                "reason": decision.reason,
+                "detail": decision.summary(),
+                "policy_version": decision.policy_version,
+            }),
+        );
+        let _ = socket.disconnect();
+        disconnected += 1;
+    }
+    disconnected
 }

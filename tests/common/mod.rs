@@ -132,6 +132,7 @@ pub async fn spawn_app_custom(
         smtp_url: None,
         mail_from: "Gavel <gavel@localhost>".into(),
         web_root: clients::repo().join("web/dist"),
+        redis_url: None,
     };
     customize(&mut settings);
     let app = Application::build(&settings).await.expect("server starts");

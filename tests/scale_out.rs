@@ -1,0 +1,101 @@
+//! Two server processes on one PostgreSQL database and one Redis: Socket.IO rooms span both
+//! (socketioxide-redis), so a client on either sees what was committed on the other — once,
+//! in `seq` order — and the deadlines armed on both close each lot exactly once.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::clients::{Driven, js_dir};
+use common::{Db, drop_postgres, fresh_postgres, policy_allowing, spawn_app_custom};
+use gavel::auth::Role;
+use serde_json::{Value, json};
+
+const ORIGIN: &str = "http://localhost:5173";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_rooms_through_redis_and_the_database_arbitrates() {
+    let name = fresh_postgres().await;
+    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    let policy = policy_allowing(&[ORIGIN]);
+    let node = |url: String| {
+        spawn_app_custom(&policy, false, Db::Sqlite, move |s| {
+            s.database_url = url;
+            s.redis_url = Some("redis://127.0.0.1:6379".into());
+        })
+    };
+    let one = node(url.clone()).await;
+    let two = node(url.clone()).await;
+    let token = |sub: &str| one.keys.mint(sub, Role::User, Duration::from_secs(600));
+    let lots = 4u64;
+    let created: Value = one
+        .client
+        .post(one.url("/api/auctions"))
+        .bearer_auth(token("comm"))
+        .json(&json!({
+            "name": "two nodes",
+            "settings": {"roster_slots": 3, "bid_secs": 1, "reset_secs": 1},
+            "teams": [{"name": "A", "manager": "ann"}, {"name": "B", "manager": "bob"}],
+            "players": (0..8).map(|i| json!({"name": format!("P{i}"), "rank": i + 1})).collect::<Vec<_>>(),
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().expect("created");
+    let args = vec![
+        one.base.clone(),
+        two.base.clone(),
+        ORIGIN.to_owned(),
+        id.to_string(),
+        token("comm"),
+        token("ann"),
+        token("bob"),
+        lots.to_string(),
+    ];
+    let lines = tokio::task::spawn_blocking(move || {
+        let dir = js_dir();
+        let mut cmd = Command::new("node");
+        cmd.arg(dir.join("auction_two_nodes.mjs"))
+            .args(&args)
+            .current_dir(dir);
+        Driven::spawn(cmd).finish(Duration::from_secs(90))
+    })
+    .await
+    .unwrap();
+    let members: Vec<&Value> = lines.iter().filter(|l| l["event"] == "member").collect();
+    assert_eq!(members.len(), 2, "{lines:#?}");
+    let state: Value = two
+        .client
+        .get(two.url(&format!("/api/auctions/{id}/state")))
+        .bearer_auth(token("comm"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for m in &members {
+        assert_eq!(m["gapless"], true, "{m}");
+        assert_eq!(m["resyncs"], 0, "delivered live, not recovered by a resync: {m}");
+        assert_eq!(m["last"], state["seq"], "{m}");
+        assert_eq!(
+            m["sold"],
+            json!((1..=lots).collect::<Vec<_>>()),
+            "each sale once: {m}"
+        );
+        // Each member saw the other's bids, committed on the other node.
+        let accepted = m["accepted"].as_array().unwrap();
+        assert_eq!(accepted.len(), lots as usize, "{m}");
+        for team in [0, 1] {
+            assert!(accepted.iter().any(|a| a[0] == team), "{m}");
+        }
+    }
+    assert_eq!(members[0]["accepted"], members[1]["accepted"]);
+    one.finish().await;
+    two.finish().await;
+    drop_postgres(&name).await;
+}
