@@ -57,6 +57,9 @@ struct FileConfig {
     web_root: Option<PathBuf>,
     /// Redis for Socket.IO broadcasts across server processes (`redis://host:6379`).
     redis_url: Option<String>,
+    /// Serve the development outbox (login links!) at `/dev/outbox`; only honoured on a
+    /// loopback bind and without SMTP.
+    dev_outbox: Option<bool>,
 }
 
 /// The JWT signing secret, and whether it was generated for this process only.
@@ -92,6 +95,7 @@ pub struct Settings {
     pub mail_from: String,
     pub web_root: PathBuf,
     pub redis_url: Option<String>,
+    pub dev_outbox: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +177,10 @@ impl Settings {
                 .or(file.web_root)
                 .unwrap_or_else(|| PathBuf::from("web/dist")),
             redis_url: env("GAVEL_REDIS_URL").or(file.redis_url),
+            dev_outbox: match env("GAVEL_DEV_OUTBOX") {
+                Some(v) => matches!(v.as_str(), "1" | "true" | "yes"),
+                None => file.dev_outbox.unwrap_or(false),
+            },
         })
     }
 }

@@ -112,6 +112,13 @@ impl Application {
         }
         // Connecting migrates: the schema is always current before the first request.
         let db = crate::db::connect(&settings.database_url).await?;
+        // Login links are credentials: the outbox is readable only when asked for, without
+        // SMTP, by a server that nobody but this machine can reach.
+        let outbox_readable =
+            settings.dev_outbox && settings.smtp_url.is_none() && settings.bind.ip().is_loopback();
+        if settings.dev_outbox && !outbox_readable {
+            tracing::warn!("dev_outbox ignored: it needs a loopback bind address and no SMTP");
+        }
         let mailer: Arc<dyn crate::login::Mailer> = match &settings.smtp_url {
             Some(url) => Arc::new(
                 crate::login::SmtpMailer::new(url, &settings.mail_from)
@@ -120,18 +127,15 @@ impl Application {
             None => {
                 tracing::warn!(
                     "no SMTP configured (GAVEL_SMTP_URL): login links go to the log{}",
-                    if settings.bind.ip().is_loopback() {
+                    if outbox_readable {
                         " and the development outbox at /dev/outbox"
                     } else {
-                        " (the development outbox is served only on a loopback address)"
+                        ""
                     }
                 );
                 Arc::new(crate::login::DevOutbox::new(200))
             }
         };
-        // Login links are credentials: the outbox is readable only by a server that nobody but
-        // this machine can reach.
-        let outbox_readable = settings.bind.ip().is_loopback();
         let login = Arc::new(crate::login::LoginService::new(
             db.clone(),
             JwtKeys::new(settings.jwt_secret.value.as_bytes()),

@@ -131,6 +131,25 @@ async fn a_lot_from_start_to_bids_through_rest() {
     assert_eq!(first["seq"], second["seq"]);
     assert_eq!(first["events"], second["events"]);
     assert_eq!(first["events"][0]["event"]["kind"], "bid_accepted");
+    // The same key for another command, or from someone else, is refused, not answered with the
+    // first result.
+    let (status, body) = {
+        let resp = app
+            .client
+            .post(app.url(&path("/lots/1/bids")))
+            .bearer_auth(token(&app, "ann"))
+            .header("Idempotency-Key", "k-1")
+            .json(&json!({"amount": 5, "expected_version": 1}))
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+    };
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (409, Some("/problems/conflict")),
+        "{body}"
+    );
     // A stale version is refused as such.
     let (status, body) = post(
         &app,

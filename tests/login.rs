@@ -196,6 +196,41 @@ async fn a_redirect_to_an_origin_the_policy_denies_is_refused_and_nothing_is_sen
 }
 
 #[tokio::test]
+async fn a_forged_host_cannot_make_a_same_origin_rule_approve_a_redirect() {
+    // A policy that allows the server's own origin; the requester names another as its Host.
+    let policy = format!(
+        "{}[[allow]]\nname = \"same\"\nsame_origin = true\n",
+        policy_allowing(&[FRONTEND])
+    );
+    let app = spawn_app(&policy).await;
+    let resp = app
+        .client
+        .post(app.url("/api/auth/magic-link"))
+        .header("host", "evil.example")
+        .json(&json!({"email": "ann@example.com", "redirect": "http://evil.example/"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["type"], "/problems/redirect_not_allowed", "{body}");
+    // A redirect that already carries a token is refused too (it would sign the user in as
+    // whoever planted it).
+    let (status, body, _) = request_link(
+        &app,
+        "ann@example.com",
+        "http://localhost:5173/?token=planted",
+    )
+    .await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (400, Some("/problems/invalid_redirect")),
+        "{body}"
+    );
+    assert!(outbox(&app).await.is_empty());
+}
+
+#[tokio::test]
 async fn link_requests_are_rate_limited_per_email() {
     let app = spawn_app(&policy_allowing(&[FRONTEND])).await;
     for _ in 0..5 {

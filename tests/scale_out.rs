@@ -80,7 +80,10 @@ async fn two_nodes_share_rooms_through_redis_and_the_database_arbitrates() {
         .unwrap();
     for m in &members {
         assert_eq!(m["gapless"], true, "{m}");
-        assert_eq!(m["resyncs"], 0, "delivered live, not recovered by a resync: {m}");
+        assert_eq!(
+            m["resyncs"], 0,
+            "delivered live, not recovered by a resync: {m}"
+        );
         assert_eq!(m["last"], state["seq"], "{m}");
         assert_eq!(
             m["sold"],

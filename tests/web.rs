@@ -51,6 +51,7 @@ fn start(policy: &str) -> Server {
         )
         .env("GAVEL_WEB_ROOT", repo().join("web/dist"))
         .env("GAVEL_LOG_FORMAT", "json")
+        .env("GAVEL_DEV_OUTBOX", "1")
         .env_remove("GAVEL_SMTP_URL")
         .stderr(Stdio::piped())
         .spawn()

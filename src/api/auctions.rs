@@ -312,6 +312,13 @@ fn settings(s: &SettingsBody) -> Result<Settings, Failure> {
     if settings.roster_slots > 100 {
         return Err(bad_request("invalid_auction", "at most 100 roster slots"));
     }
+    // Bounded so that sums of amounts stay far inside u32.
+    if settings.budget > 1_000_000_000 || settings.increment > settings.budget {
+        return Err(bad_request(
+            "invalid_auction",
+            "budget is at most 1,000,000,000 and increment at most the budget",
+        ));
+    }
     if u64::from(settings.budget) < u64::from(settings.min_bid) * u64::from(settings.roster_slots) {
         return Err(bad_request(
             "invalid_auction",

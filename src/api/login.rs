@@ -153,9 +153,15 @@ pub enum MeResponse {
     Unavailable(Json<Problem>),
 }
 
+/// The cause goes to the log; the client learns only that nothing happened.
 fn unavailable(e: &dyn std::fmt::Display) -> Json<Problem> {
     tracing::error!(error = %e, "login failed");
-    Json(Problem::new("unavailable", "Try again", 503, e.to_string()))
+    Json(Problem::new(
+        "unavailable",
+        "Try again",
+        503,
+        "the service is unavailable; nothing was changed",
+    ))
 }
 
 fn token_response(result: Result<Tokens, LoginError>) -> TokenResponse {

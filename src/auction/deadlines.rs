@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sea_orm::EntityTrait;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::service::{AuctionService, ServiceError};
@@ -26,13 +27,19 @@ pub fn now_ms() -> Millis {
 
 pub struct Deadlines {
     service: AuctionService,
-    armed: Mutex<HashMap<i64, JoinHandle<()>>>,
+    armed: Mutex<HashMap<i64, Armed>>,
+}
+
+/// An auction's task, and how to make it read its deadline again.
+struct Armed {
+    task: JoinHandle<()>,
+    moved: Arc<Notify>,
 }
 
 impl Drop for Deadlines {
     fn drop(&mut self) {
-        for (_, task) in self.armed.lock().expect("deadlines lock").drain() {
-            task.abort();
+        for (_, armed) in self.armed.lock().expect("deadlines lock").drain() {
+            armed.task.abort();
         }
     }
 }
@@ -59,15 +66,21 @@ impl Deadlines {
 
     /// (Re)arms auction `id` from its stored state; `false` when it has no open deadline.
     /// Call it after a command that may have moved a deadline earlier (a nomination, a resume).
+    /// A running task is told to read its deadline again rather than aborted, so a close or
+    /// nomination it is committing right now is never cut off between commit and broadcast.
     pub async fn arm(self: &Arc<Self>, id: i64) -> Result<bool, ServiceError> {
         let open = self.next(id).await?.is_some();
-        let task = open.then(|| self.spawn(id));
         let mut armed = self.armed.lock().expect("deadlines lock");
-        if let Some(old) = armed.remove(&id) {
-            old.abort();
-        }
-        if let Some(task) = task {
-            armed.insert(id, task);
+        match armed.get(&id) {
+            Some(running) if !running.task.is_finished() => running.moved.notify_one(),
+            _ if open => {
+                let moved = Arc::new(Notify::new());
+                let task = self.spawn(id, moved.clone());
+                armed.insert(id, Armed { task, moved });
+            }
+            _ => {
+                armed.remove(&id);
+            }
         }
         Ok(open)
     }
@@ -83,7 +96,7 @@ impl Deadlines {
     }
 
     /// One task per auction: sleep until the deadline, act, read the next deadline, repeat.
-    fn spawn(self: &Arc<Self>, id: i64) -> JoinHandle<()> {
+    fn spawn(self: &Arc<Self>, id: i64, moved: Arc<Notify>) -> JoinHandle<()> {
         let this = Arc::downgrade(self);
         tokio::spawn(async move {
             loop {
@@ -92,7 +105,13 @@ impl Deadlines {
                 };
                 let (at, command) = match deadlines.next(id).await {
                     Ok(Some(next)) => next,
-                    Ok(None) => return,
+                    Ok(None) => {
+                        // Nothing due (paused, completed): park until a command moves a
+                        // deadline. A notification sent meanwhile is kept, so none is missed.
+                        drop(deadlines);
+                        moved.notified().await;
+                        continue;
+                    }
                     Err(e) => {
                         tracing::error!(auction = id, error = %e, "cannot read the next deadline; retrying");
                         drop(deadlines);
@@ -101,7 +120,12 @@ impl Deadlines {
                     }
                 };
                 drop(deadlines);
-                tokio::time::sleep(Duration::from_millis(at.saturating_sub(now_ms()))).await;
+                let sleep = tokio::time::sleep(Duration::from_millis(at.saturating_sub(now_ms())));
+                tokio::select! {
+                    () = sleep => {}
+                    // The deadline may have moved: read it again.
+                    () = moved.notified() => continue,
+                }
                 let Some(deadlines) = this.upgrade() else {
                     return;
                 };

@@ -92,7 +92,8 @@ pub enum HouseError {
     Conflict(&'static str),
     #[error(transparent)]
     Rejected(Rejection),
-    #[error(transparent)]
+    /// The cause is logged, not shown.
+    #[error("the database is unavailable; nothing was changed")]
     Unavailable(ServiceError),
 }
 
@@ -101,6 +102,9 @@ impl From<ServiceError> for HouseError {
         match e {
             ServiceError::NotFound => HouseError::NotFound,
             ServiceError::Rejected(r) => HouseError::Rejected(r),
+            ServiceError::ClientIdReused => {
+                HouseError::Conflict("this client id was already used for another command")
+            }
             e => HouseError::Unavailable(e),
         }
     }

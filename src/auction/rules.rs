@@ -386,7 +386,7 @@ impl Auction {
                 if open.high_team == *team {
                     return Err(Rejection::AlreadyHighBidder);
                 }
-                let minimum = open.high_bid + s.increment;
+                let minimum = open.high_bid.saturating_add(s.increment);
                 if *amount < minimum {
                     return Err(Rejection::Outbid { minimum });
                 }

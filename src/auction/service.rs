@@ -34,6 +34,8 @@ pub enum ServiceError {
     Rejected(#[from] Rejection),
     #[error("no such auction")]
     NotFound,
+    #[error("this client id was already used for another command")]
+    ClientIdReused,
     #[error("the auction changed {MAX_ATTEMPTS} times while this command was decided")]
     Contention,
     #[error("database error: {0}")]
@@ -232,6 +234,11 @@ impl AuctionService {
                 .one(&txn)
                 .await?;
             if let Some(earlier) = earlier {
+                // A retry is the same command from the same caller; anything else reusing the
+                // id is refused rather than answered with someone else's result.
+                if earlier.actor != actor || earlier.command != serde_json::to_value(command)? {
+                    return Ok(Some((Err(ServiceError::ClientIdReused), None)));
+                }
                 let outcome: Result<Accepted, Rejection> = serde_json::from_value(earlier.outcome)?;
                 return Ok(Some((outcome.map_err(ServiceError::Rejected), None)));
             }
@@ -441,7 +448,7 @@ impl AuctionService {
                 return Ok(None);
             }
         }
-        members::Entity::insert(members::ActiveModel {
+        let inserted = members::Entity::insert(members::ActiveModel {
             auction_id: Set(auction_id),
             sub: Set(sub.to_owned()),
             role: Set(invitation.role.clone()),
@@ -450,7 +457,18 @@ impl AuctionService {
             ..Default::default()
         })
         .exec(&txn)
-        .await?;
+        .await;
+        if let Err(e) = inserted {
+            // A concurrent redemption took the team (or the caller joined meanwhile): the
+            // unique indexes refuse the second, and the transaction rolls back.
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) {
+                return Ok(None);
+            }
+            return Err(e.into());
+        }
         txn.commit().await?;
         Ok(Some((invitation.role, invitation.team.map(|t| t as usize))))
     }

@@ -2,8 +2,9 @@
 //! and a refresh token that rotates on every use.
 //!
 //! The link points at the frontend (`redirect`), which must be an origin the active policy
-//! allows — the same decision the gate makes, so a login can never hand a token to an origin
-//! the policy denies (no open redirect). Requests are rate-limited per email and per client
+//! allows by an explicit rule — the same decision the gate makes, decided on the redirect's
+//! origin alone — so a login can never hand a token to an origin the policy denies (no open
+//! redirect), whatever `Host` the requester sends. Requests are rate-limited per email and per client
 //! address; the answer to a well-formed request is the same whether or not anyone has used
 //! that email before.
 
@@ -124,16 +125,27 @@ impl LoginService {
                 "redirect must be an http(s) URL without credentials".into(),
             ));
         }
+        if link.query_pairs().any(|(k, _)| k == "token") {
+            // The page reads the first `token`: a planted one would sign the user in as someone
+            // else.
+            return Err(LoginError::InvalidRedirect(
+                "redirect must not carry a `token` parameter".into(),
+            ));
+        }
         let origin = link.origin().ascii_serialization();
-        // The same decision the gate makes, for a request from the redirect's origin.
-        let mut headers = from.headers.clone();
-        headers.insert(
+        // The same decision the gate makes, for a request from the redirect's origin — with
+        // only the `Origin` header: `Host` and forwarding headers come from whoever asks for the
+        // link, so a `same_origin` rule must not be able to approve an origin they name. Only
+        // the policy's explicit allow rules approve a login redirect.
+        let mut origin_only = HeaderMap::new();
+        origin_only.insert(
             http::header::ORIGIN,
             HeaderValue::from_str(&origin)
                 .map_err(|e| LoginError::InvalidRedirect(e.to_string()))?,
         );
-        let decision = self.policy.current().explain(&RequestFacts {
-            headers: &headers,
+        let policy = self.policy.current();
+        let decision = policy.decide(&RequestFacts {
+            headers: &origin_only,
             peer: from.peer,
             scheme: ConnScheme::Http,
             surface: Surface::Http,
@@ -146,11 +158,15 @@ impl LoginService {
                 detail: decision.summary(),
             });
         }
-        let client = decision
-            .proxy
-            .client
-            .clone()
-            .unwrap_or_else(|| from.peer.to_string());
+        // The client's address as the trusted proxies report it (the peer without them).
+        let (_, proxy) = policy.trusted_proxies.public_origin(&RequestFacts {
+            headers: from.headers,
+            peer: from.peer,
+            scheme: ConnScheme::Http,
+            surface: Surface::Http,
+            path: "/api/auth/magic-link",
+        });
+        let client = proxy.client.unwrap_or_else(|| from.peer.to_string());
         self.limit(&self.per_client, client)?;
         self.limit(&self.per_email, email.to_string())?;
 

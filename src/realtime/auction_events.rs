@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
-use super::broadcast::{messages, room};
+use super::broadcast::{messages, room, team_updated};
 use crate::auction::deadlines::now_ms;
 use crate::auction::house::{Action, AuctionHouse, HouseError};
 use crate::auth::Claims;
@@ -135,6 +135,7 @@ async fn join<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: Join
     };
     let now = now_ms();
     let missed = match req.last_seq {
+        Some(last) if last < 0 => return error("bad_request", "last_seq is a seq: 0 or more"),
         Some(last) if last <= snapshot.seq && snapshot.seq - last <= MAX_REPLAY as i64 => {
             match house.events_after(req.auction_id, &who, last).await {
                 Ok(events) => Some(events),
@@ -145,10 +146,18 @@ async fn join<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: Join
     };
     match missed {
         Some(events) => {
-            for (seq, event) in &events {
+            // Up to the snapshot's seq (later ones arrive as broadcasts), then every team as it
+            // stands at that seq.
+            for (seq, event) in events.iter().filter(|(seq, _)| *seq <= snapshot.seq) {
                 for (name, body) in messages(req.auction_id, *seq, event, &snapshot.state, now) {
-                    let _ = socket.emit(name, &body);
+                    if name != "team:updated" {
+                        let _ = socket.emit(name, &body);
+                    }
                 }
+            }
+            for team in 0..snapshot.state.teams.len() {
+                let body = team_updated(req.auction_id, snapshot.seq, &snapshot.state, team, now);
+                let _ = socket.emit("team:updated", &body);
             }
         }
         None => {

@@ -60,7 +60,8 @@ pub fn messages(
     out
 }
 
-fn team_updated(
+/// A team as it stands in `state`, stamped with `seq`.
+pub(super) fn team_updated(
     auction_id: i64,
     seq: i64,
     state: &Auction,

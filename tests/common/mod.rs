@@ -133,6 +133,7 @@ pub async fn spawn_app_custom(
         mail_from: "Gavel <gavel@localhost>".into(),
         web_root: clients::repo().join("web/dist"),
         redis_url: None,
+        dev_outbox: true,
     };
     customize(&mut settings);
     let app = Application::build(&settings).await.expect("server starts");

@@ -81,7 +81,7 @@ export class Member {
   async join(lastSeq = this.lastSeq) {
     const payload = { auction_id: this.auctionId };
     if (lastSeq !== null && lastSeq !== undefined) payload.last_seq = lastSeq;
-    const ack = await this.socket.timeout(10000).emitWithAck("auction:join", payload);
+    const ack = await this.socket.timeout(30000).emitWithAck("auction:join", payload);
     if (!ack.ok) throw new Error(`${this.name}: join refused ${JSON.stringify(ack)}`);
     this.role = ack.role;
     this.team = ack.team;
@@ -91,7 +91,7 @@ export class Member {
   }
 
   async emit(event, payload) {
-    return this.socket.timeout(10000).emitWithAck(event, { auction_id: this.auctionId, ...payload });
+    return this.socket.timeout(30000).emitWithAck(event, { auction_id: this.auctionId, ...payload });
   }
 
   disconnect() {

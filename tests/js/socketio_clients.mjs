@@ -53,6 +53,8 @@ async function roundTrip(name, transports, expectUpgrade) {
   const ack = await a.timeout(5000).emitWithAck("time:sync", { sent: Date.now() });
   if (!ack.ok || typeof ack.server_now !== "number") fail(`${name}: bad ack ${JSON.stringify(ack)}`);
   // A broadcast: a second client's arrival in the auction's room is announced to the first.
+  const bad = await a.timeout(5000).emitWithAck("auction:join", { auction_id: Number(auctionId), last_seq: -5 });
+  if (bad.ok || bad.error.type !== "bad_request") fail(`${name}: negative last_seq accepted ${JSON.stringify(bad)}`);
   const joined = await a.timeout(5000).emitWithAck("auction:join", { auction_id: Number(auctionId) });
   if (!joined.ok || joined.role !== "commissioner") fail(`${name}: bad join ${JSON.stringify(joined)}`);
   const presence = new Promise((resolve) => a.on("presence", resolve));

@@ -14,7 +14,14 @@ import {
 } from "../../openapi/client/index.ts";
 
 const params = new URLSearchParams(location.search);
-const api = (params.get("api") ?? location.origin).replace(/\/$/, "");
+// A login link arrives with ?token=…: the token goes only to the API this browser asked for the
+// link (remembered then), never to an `api` named in the link itself, which whoever requested
+// the link chose.
+const api = (
+  params.has("token")
+    ? (localStorage.getItem("gavel.api") ?? location.origin)
+    : (params.get("api") ?? location.origin)
+).replace(/\/$/, "");
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let access = sessionStorage.getItem("gavel.access") ?? undefined;
@@ -44,18 +51,32 @@ async function exchange(token: string) {
   try {
     const { data, error } = await client.POST("/auth/token", { body: { token } });
     if (error || !data) return showError(`Sign-in failed: ${error?.detail ?? "no answer"}`);
-    access = data.access_token;
-    sessionStorage.setItem("gavel.access", data.access_token);
-    sessionStorage.setItem("gavel.refresh", data.refresh_token);
+    keep(data.access_token, data.refresh_token);
   } catch (e) {
     unreachable(e);
   }
 }
 
+function keep(accessToken: string, refreshToken: string) {
+  access = accessToken;
+  sessionStorage.setItem("gavel.access", accessToken);
+  sessionStorage.setItem("gavel.refresh", refreshToken);
+}
+
+/** Access tokens last 15 minutes: trade the refresh token (once) for a new pair before then. */
+async function refresh() {
+  const refresh_token = sessionStorage.getItem("gavel.refresh");
+  if (!refresh_token) return;
+  const { data } = await client.POST("/auth/refresh", { body: { refresh_token } }).catch(() => ({ data: undefined }));
+  if (data) keep(data.access_token, data.refresh_token);
+}
+setInterval(() => void refresh(), 10 * 60 * 1000);
+
 $("login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const email = $<HTMLInputElement>("email").value;
   const redirect = location.href.split("#")[0];
+  localStorage.setItem("gavel.api", api);
   try {
     const { error, response } = await client.POST("/auth/magic-link", { body: { email, redirect } });
     if (error) return showError(`${error.title}: ${error.detail}`);
@@ -87,6 +108,8 @@ type Room = {
   team: number | null;
   commissioner: string;
   offset: number; // server clock − local clock, ms
+  teamSeq: number[]; // the seq each team's row was last updated at
+  resyncing: boolean;
 };
 let room: Room | null = null;
 
@@ -210,13 +233,17 @@ function apply(name: SeqEvent, e: Stamped & Record<string, unknown>) {
   }
 }
 
+/** Reads the state again; an answer older than what was applied since is asked for again. */
 async function reload() {
-  if (!room) return;
-  const { data } = await client.GET("/auctions/{id}/state", { params: { path: { id: room.id } } });
-  if (data && (room.seq === null || data.seq >= room.seq)) {
-    room.state = data.state as unknown as AuctionState;
-    room.seq = data.seq;
-    render();
+  for (let attempt = 0; room && attempt < 5; attempt++) {
+    const { data } = await client.GET("/auctions/{id}/state", { params: { path: { id: room.id } } });
+    if (!data) return;
+    if (room.seq === null || data.seq >= room.seq) {
+      room.state = data.state as unknown as AuctionState;
+      room.seq = data.seq;
+      render();
+      return;
+    }
   }
 }
 
@@ -229,8 +256,13 @@ function onSeqEvent(name: SeqEvent, e: Stamped & Record<string, unknown>) {
 }
 
 async function resync() {
-  if (!room) return;
-  const ack = await room.socket.timeout(10000).emitWithAck("auction:join", { auction_id: room.id, ...(room.seq === null ? {} : { last_seq: room.seq }) }).catch(() => null);
+  if (!room || room.resyncing) return;
+  room.resyncing = true;
+  const ack = await room.socket
+    .timeout(10000)
+    .emitWithAck("auction:join", { auction_id: room.id, ...(room.seq === null ? {} : { last_seq: room.seq }) })
+    .catch(() => null)
+    .finally(() => room && (room.resyncing = false));
   if (!ack) return;
   if (!ack.ok) return showError(`Cannot join auction ${room.id}: ${ack.error.detail}`);
   room.role = ack.role;
@@ -261,15 +293,16 @@ function connectionBack() {
 function enter(id: number) {
   const socket: Socket<ServerToClient, ClientToServer> = io(`${api}/auction`, {
     path: "/api/socket.io/",
-    auth: { token: access },
+    auth: (cb) => cb({ token: access }), // asked again on every reconnect: the latest token
   });
-  room = { id, socket, state: null, seq: null, role: "", team: null, commissioner: "", offset: 0 };
+  room = { id, socket, state: null, seq: null, role: "", team: null, commissioner: "", offset: 0, teamSeq: [], resyncing: false };
   $("room-title").textContent = `Auction ${id}`;
   show("room");
   socket.on("auction:snapshot", (snap) => {
     if (room && (room.seq === null || snap.seq >= room.seq)) {
       room.state = snap.state;
       room.seq = snap.seq;
+      room.teamSeq = [];
       room.commissioner = snap.commissioner;
       render();
     }
@@ -279,7 +312,8 @@ function enter(id: number) {
   }
   socket.on("team:updated", (e) => {
     const t = room?.state?.teams[e.team];
-    if (t && room && room.seq !== null && e.seq <= room.seq) {
+    if (t && room && room.seq !== null && e.seq <= room.seq && e.seq >= (room.teamSeq[e.team] ?? 0)) {
+      room.teamSeq[e.team] = e.seq;
       t.budget_left = e.budget_left;
       t.roster = e.roster;
       render();
@@ -295,6 +329,7 @@ function enter(id: number) {
   socket.on("disconnect", connectionLost);
   socket.on("connect_error", (err) => {
     connectionLost();
+    if (/expired/.test(err.message)) void refresh();
     if (!socket.active) showError(`Cannot connect to the auction: ${err.message}`);
   });
 }
