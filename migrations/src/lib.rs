@@ -4,7 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_auctions;
 mod m20261128_000002_members_logins;
-mod m20261128_000003_bids;
+mod m20261128_000003_refused_bids;
 mod m20261128_000004_one_manager_per_team;
 
 pub struct Migrator;
@@ -15,7 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_auctions::Migration),
             Box::new(m20261128_000002_members_logins::Migration),
-            Box::new(m20261128_000003_bids::Migration),
+            Box::new(m20261128_000003_refused_bids::Migration),
             Box::new(m20261128_000004_one_manager_per_team::Migration),
         ]
     }

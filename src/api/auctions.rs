@@ -722,11 +722,11 @@ impl AuctionApi {
             bids.into_iter()
                 .map(|b| BidRecord {
                     team: b.team as u32,
-                    amount: b.amount as u64,
+                    amount: u64::from(b.amount),
                     accepted: b.accepted,
                     reason: b.reason,
                     seq: b.seq,
-                    at: b.at as u64,
+                    at: b.at,
                 })
                 .collect(),
         ))

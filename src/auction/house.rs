@@ -396,7 +396,7 @@ impl AuctionHouse {
         id: i64,
         sub: &str,
         lot: u64,
-    ) -> Result<Vec<crate::db::entities::bids::Model>, HouseError> {
+    ) -> Result<Vec<super::service::BidRecord>, HouseError> {
         self.member(id, sub).await?;
         Ok(self.service.bids(id, lot).await?)
     }

@@ -14,8 +14,10 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{Auction, Command, Event, Millis, Rejection};
-use crate::db::entities::{auction_events, auctions, bids, command_results, invitations, members};
+use super::{Auction, Command, Event, Millis, Rejection, TeamId};
+use crate::db::entities::{
+    auction_events, auctions, command_results, invitations, members, refused_bids,
+};
 
 /// How often a command is retried after losing a race to another writer.
 const MAX_ATTEMPTS: usize = 64;
@@ -51,6 +53,19 @@ pub struct Published {
     pub events: Vec<(i64, Event)>,
     pub state: Arc<Auction>,
     pub server_now: Millis,
+}
+
+/// One bid of a lot's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BidRecord {
+    pub team: TeamId,
+    pub amount: u32,
+    pub accepted: bool,
+    /// Why it was refused (`outbid`, `stale`, …).
+    pub reason: Option<String>,
+    /// The `seq` of its `bid_accepted` event.
+    pub seq: Option<i64>,
+    pub at: Millis,
 }
 
 /// A member as stored at creation: `sub`, role (`commissioner`, `manager`, `spectator`), team.
@@ -294,26 +309,22 @@ impl AuctionService {
                 })
             }
         };
-        if let Command::Bid {
-            team, lot, amount, ..
-        } = command
+        // A refused bid is kept with its reason (an accepted one is its `bid_accepted` event).
+        if let (
+            Command::Bid {
+                team, lot, amount, ..
+            },
+            Err(rejection),
+        ) = (command, &outcome)
         {
-            let seq = outcome.as_ref().ok().and_then(|a| {
-                a.events
-                    .iter()
-                    .find(|(_, e)| matches!(e, Event::BidAccepted { .. }))
-                    .map(|(s, _)| *s)
-            });
-            bids::Entity::insert(bids::ActiveModel {
+            refused_bids::Entity::insert(refused_bids::ActiveModel {
                 auction_id: Set(auction_id),
                 lot: Set(*lot as i64),
                 team: Set(*team as i32),
                 amount: Set(i64::from(*amount)),
                 actor: Set(actor.to_owned()),
                 client_id: Set(client_id.map(str::to_owned)),
-                accepted: Set(outcome.is_ok()),
-                reason: Set(outcome.as_ref().err().map(|r| r.kind().to_owned())),
-                seq: Set(seq),
+                reason: Set(rejection.kind().to_owned()),
                 at: Set(now as i64),
                 ..Default::default()
             })
@@ -475,13 +486,61 @@ impl AuctionService {
 }
 
 impl AuctionService {
-    /// Every bid on one lot, accepted or refused, in the order they were decided.
-    pub async fn bids(&self, auction_id: i64, lot: u64) -> Result<Vec<bids::Model>, ServiceError> {
-        Ok(bids::Entity::find()
-            .filter(bids::Column::AuctionId.eq(auction_id))
-            .filter(bids::Column::Lot.eq(lot as i64))
-            .order_by_asc(bids::Column::Id)
+    /// Every bid on one lot, accepted or refused: the lot's `bid_accepted` events (in `seq`
+    /// order) and its refused bids (in the order stored), merged by server time.
+    pub async fn bids(&self, auction_id: i64, lot: u64) -> Result<Vec<BidRecord>, ServiceError> {
+        let accepted = auction_events::Entity::find()
+            .filter(auction_events::Column::AuctionId.eq(auction_id))
+            .filter(auction_events::Column::Kind.eq("bid_accepted"))
+            .order_by_asc(auction_events::Column::Seq)
             .all(&self.db)
-            .await?)
+            .await?;
+        let mut all = Vec::new();
+        for e in accepted {
+            if let Event::BidAccepted {
+                lot: l,
+                team,
+                amount,
+                ..
+            } = serde_json::from_value(e.payload)?
+                && l == lot
+            {
+                all.push(BidRecord {
+                    team,
+                    amount,
+                    accepted: true,
+                    reason: None,
+                    seq: Some(e.seq),
+                    at: e.at as Millis,
+                });
+            }
+        }
+        let refused = refused_bids::Entity::find()
+            .filter(refused_bids::Column::AuctionId.eq(auction_id))
+            .filter(refused_bids::Column::Lot.eq(lot as i64))
+            .order_by_asc(refused_bids::Column::Id)
+            .all(&self.db)
+            .await?;
+        let refused: Vec<BidRecord> = refused
+            .into_iter()
+            .map(|r| BidRecord {
+                team: r.team as usize,
+                amount: r.amount as u32,
+                accepted: false,
+                reason: Some(r.reason),
+                seq: None,
+                at: r.at as Millis,
+            })
+            .collect();
+        // Merge the two lists, each already in the order it was decided (seq; id), by time.
+        let mut merged = Vec::with_capacity(all.len() + refused.len());
+        let (mut a, mut r) = (all.into_iter().peekable(), refused.into_iter().peekable());
+        while let (Some(x), Some(y)) = (a.peek(), r.peek()) {
+            let next = if x.at <= y.at { a.next() } else { r.next() };
+            merged.extend(next);
+        }
+        merged.extend(a);
+        merged.extend(r);
+        Ok(merged)
     }
 }

@@ -159,11 +159,11 @@ pub mod refresh_tokens {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub mod bids {
+pub mod refused_bids {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "bids")]
+    #[sea_orm(table_name = "refused_bids")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
@@ -173,11 +173,8 @@ pub mod bids {
         pub amount: i64,
         pub actor: String,
         pub client_id: Option<String>,
-        pub accepted: bool,
         /// The refusal's kind (`outbid`, `stale`, …).
-        pub reason: Option<String>,
-        /// The `BidAccepted` event's `seq`.
-        pub seq: Option<i64>,
+        pub reason: String,
         pub at: i64,
     }
 
