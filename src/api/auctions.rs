@@ -449,12 +449,7 @@ impl AuctionApi {
         let s = &snapshot.state.settings;
         Ok(Json(AuctionSummary {
             id: id.0,
-            name: self
-                .house()
-                .service()
-                .name(id.0)
-                .await
-                .map_err(crate::auction::house::HouseError::from)?,
+            name: snapshot.name,
             commissioner: snapshot.commissioner,
             phase: phase_name(&snapshot.state.phase).to_owned(),
             seq: snapshot.seq,

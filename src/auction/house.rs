@@ -49,6 +49,17 @@ pub struct Member {
     pub team: Option<TeamId>,
 }
 
+impl Member {
+    /// From a `members` row. Roles are written by this code; an unknown one gets the least:
+    /// read-only.
+    fn from_row(role: &str, team: Option<i32>) -> Self {
+        Self {
+            role: Role::parse(role).unwrap_or(Role::Spectator),
+            team: team.map(|t| t as usize),
+        }
+    }
+}
+
 /// What a member asks for. The house turns it into a rules `Command` for their team.
 #[derive(Clone, Debug)]
 pub enum Action {
@@ -124,11 +135,13 @@ impl HouseError {
     }
 }
 
-/// The state with its `seq`, as one member may see it.
+/// The state with its `seq`, as one member may see it, and who that member is.
 pub struct Snapshot {
+    pub name: String,
     pub state: Auction,
     pub seq: i64,
     pub commissioner: String,
+    pub member: Member,
 }
 
 #[derive(Clone)]
@@ -188,22 +201,19 @@ impl AuctionHouse {
             .membership(id, sub)
             .await?
             .ok_or(HouseError::Forbidden("not a member of this auction"))?;
-        Ok(Member {
-            // Roles are written by this code; an unknown one gets the least: read-only.
-            role: Role::parse(&row.role).unwrap_or(Role::Spectator),
-            team: row.team.map(|t| t as usize),
-        })
+        Ok(Member::from_row(&row.role, row.team))
     }
 
     /// The state now, for a member.
     pub async fn snapshot(&self, id: i64, sub: &str) -> Result<Snapshot, HouseError> {
-        self.member(id, sub).await?;
-        let (state, seq) = self.service.state(id).await?;
-        let commissioner = self.service.commissioner(id).await?;
+        let member = self.member(id, sub).await?;
+        let stored = self.service.stored(id).await?;
         Ok(Snapshot {
-            state,
-            seq,
-            commissioner,
+            name: stored.name,
+            state: stored.state,
+            seq: stored.seq,
+            commissioner: stored.commissioner,
+            member,
         })
     }
 
@@ -364,10 +374,7 @@ impl AuctionHouse {
             .ok_or(HouseError::Forbidden(
                 "the invitation is unknown, used or expired",
             ))?;
-        Ok(Member {
-            role: Role::parse(&row.0).unwrap_or(Role::Spectator),
-            team: row.1,
-        })
+        Ok(Member::from_row(&row.0, row.1))
     }
 
     /// Every member, for a member.
@@ -378,15 +385,7 @@ impl AuctionHouse {
             .members(id)
             .await?
             .into_iter()
-            .map(|m| {
-                (
-                    m.sub,
-                    Member {
-                        role: Role::parse(&m.role).unwrap_or(Role::Spectator),
-                        team: m.team.map(|t| t as usize),
-                    },
-                )
-            })
+            .map(|m| (m.sub, Member::from_row(&m.role, m.team)))
             .collect())
     }
 
@@ -408,15 +407,7 @@ impl AuctionHouse {
             .memberships_of(sub)
             .await?
             .into_iter()
-            .map(|m| {
-                (
-                    m.auction_id,
-                    Member {
-                        role: Role::parse(&m.role).unwrap_or(Role::Spectator),
-                        team: m.team.map(|t| t as usize),
-                    },
-                )
-            })
+            .map(|m| (m.auction_id, Member::from_row(&m.role, m.team)))
             .collect())
     }
 }

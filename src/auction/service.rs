@@ -55,6 +55,15 @@ pub struct Published {
     pub server_now: Millis,
 }
 
+/// An auction as stored.
+pub struct Stored {
+    pub name: String,
+    /// The JWT `sub` of its commissioner.
+    pub commissioner: String,
+    pub state: Auction,
+    pub seq: i64,
+}
+
 /// One bid of a lot's history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BidRecord {
@@ -142,31 +151,24 @@ impl AuctionService {
         Ok(id)
     }
 
-    /// The auction's name.
-    pub async fn name(&self, auction_id: i64) -> Result<String, ServiceError> {
-        Ok(auctions::Entity::find_by_id(auction_id)
-            .one(&self.db)
-            .await?
-            .ok_or(ServiceError::NotFound)?
-            .name)
-    }
-
-    /// Who runs the auction (the JWT `sub` of its commissioner).
-    pub async fn commissioner(&self, auction_id: i64) -> Result<String, ServiceError> {
-        Ok(auctions::Entity::find_by_id(auction_id)
-            .one(&self.db)
-            .await?
-            .ok_or(ServiceError::NotFound)?
-            .commissioner)
-    }
-
-    /// The current state and the `seq` it reflects.
-    pub async fn state(&self, auction_id: i64) -> Result<(Auction, i64), ServiceError> {
+    /// The stored auction, read once: name, commissioner, state and the `seq` it reflects.
+    pub async fn stored(&self, auction_id: i64) -> Result<Stored, ServiceError> {
         let row = auctions::Entity::find_by_id(auction_id)
             .one(&self.db)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        Ok((serde_json::from_value(row.state)?, row.seq))
+        Ok(Stored {
+            name: row.name,
+            commissioner: row.commissioner,
+            state: serde_json::from_value(row.state)?,
+            seq: row.seq,
+        })
+    }
+
+    /// The current state and the `seq` it reflects.
+    pub async fn state(&self, auction_id: i64) -> Result<(Auction, i64), ServiceError> {
+        let stored = self.stored(auction_id).await?;
+        Ok((stored.state, stored.seq))
     }
 
     /// The events after `after_seq`, in order.
@@ -430,7 +432,7 @@ impl AuctionService {
         code_hash: &str,
         sub: &str,
         now: Millis,
-    ) -> Result<Option<(String, Option<usize>)>, ServiceError> {
+    ) -> Result<Option<(String, Option<i32>)>, ServiceError> {
         let txn = self.db.begin().await?;
         let used = invitations::Entity::update_many()
             .col_expr(invitations::Column::UsedBy, Expr::value(sub))
@@ -481,7 +483,7 @@ impl AuctionService {
             return Err(e.into());
         }
         txn.commit().await?;
-        Ok(Some((invitation.role, invitation.team.map(|t| t as usize))))
+        Ok(Some((invitation.role, invitation.team)))
     }
 }
 

@@ -116,7 +116,11 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>) {
 /// Joins the auction's room first, then sends what the client missed (so nothing falls
 /// between the two; a duplicate is possible and the client drops it by `seq`).
 async fn join<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: JoinRequest) -> Value {
+    if req.last_seq.is_some_and(|last| last < 0) {
+        return error("bad_request", "last_seq is a seq: 0 or more");
+    }
     let who = sub(socket);
+    // Membership is checked once, before the room is joined; what follows reads for a member.
     let member = match house.member(req.auction_id, &who).await {
         Ok(m) => m,
         Err(e) => return house_error(&e),
@@ -129,17 +133,17 @@ async fn join<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: Join
             &json!({ "auction_id": req.auction_id, "sub": who, "online": true }),
         )
         .await;
-    let snapshot = match house.snapshot(req.auction_id, &who).await {
+    let service = house.service();
+    let snapshot = match service.stored(req.auction_id).await {
         Ok(s) => s,
-        Err(e) => return house_error(&e),
+        Err(e) => return house_error(&e.into()),
     };
     let now = now_ms();
     let missed = match req.last_seq {
-        Some(last) if last < 0 => return error("bad_request", "last_seq is a seq: 0 or more"),
         Some(last) if last <= snapshot.seq && snapshot.seq - last <= MAX_REPLAY as i64 => {
-            match house.events_after(req.auction_id, &who, last).await {
+            match service.events_after(req.auction_id, last).await {
                 Ok(events) => Some(events),
-                Err(e) => return house_error(&e),
+                Err(e) => return house_error(&e.into()),
             }
         }
         _ => None,
