@@ -14,32 +14,11 @@ fn token(app: &TestApp, sub: &str) -> String {
 }
 
 async fn post(app: &TestApp, sub: &str, path: &str, body: Value) -> (u16, Value) {
-    let resp = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token(app, sub))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (
-        resp.status().as_u16(),
-        resp.json().await.unwrap_or(Value::Null),
-    )
+    app.call(sub, "POST", path, Some(body)).await
 }
 
 async fn get(app: &TestApp, sub: &str, path: &str) -> (u16, Value) {
-    let resp = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token(app, sub))
-        .send()
-        .await
-        .unwrap();
-    (
-        resp.status().as_u16(),
-        resp.json().await.unwrap_or(Value::Null),
-    )
+    app.call(sub, "GET", path, None).await
 }
 
 async fn create(app: &TestApp) -> i64 {

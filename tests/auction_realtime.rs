@@ -20,29 +20,6 @@ fn token(app: &TestApp, sub: &str) -> String {
     app.keys.mint(sub, Role::User, Duration::from_secs(600))
 }
 
-async fn call(
-    app: &TestApp,
-    sub: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = app
-        .client
-        .request(method.parse().unwrap(), app.url(path))
-        .bearer_auth(token(app, sub));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 fn node(script: &str, args: &[String]) -> Driven {
     let dir = js_dir();
     let mut cmd = Command::new("node");
@@ -130,29 +107,24 @@ async fn create(app: &TestApp, teams: usize, slots: u32, extra_players: usize) -
             .map(|(name, rank)| json!({"name": name, "rank": rank}))
             .collect::<Vec<_>>(),
     });
-    let (status, body) = call(app, "comm", "POST", "/api/auctions", Some(body)).await;
+    let (status, body) = app.call("comm", "POST", "/api/auctions", Some(body)).await;
     assert_eq!(status, 201, "{body}");
     body["id"].as_i64().unwrap()
 }
 
 /// Replays the stored events on the auction as created and compares with the stored state.
 async fn assert_replay_matches(app: &TestApp, id: i64, initial: Auction) -> Value {
-    let (_, state) = call(
-        app,
-        "comm",
-        "GET",
-        &format!("/api/auctions/{id}/state"),
-        None,
-    )
-    .await;
-    let (_, events) = call(
-        app,
-        "comm",
-        "GET",
-        &format!("/api/auctions/{id}/events?after_seq=0"),
-        None,
-    )
-    .await;
+    let (_, state) = app
+        .call("comm", "GET", &format!("/api/auctions/{id}/state"), None)
+        .await;
+    let (_, events) = app
+        .call(
+            "comm",
+            "GET",
+            &format!("/api/auctions/{id}/events?after_seq=0"),
+            None,
+        )
+        .await;
     let mut replayed = initial;
     let list = events["events"].as_array().unwrap();
     for (i, e) in list.iter().enumerate() {
@@ -173,23 +145,23 @@ async fn full_auction(db: Db) {
     let app = spawn_app_on(&policy_allowing(&[ORIGIN]), false, db).await;
     let (teams, slots) = (4, 3);
     let id = create(&app, teams, slots, 2).await;
-    let (status, invitation) = call(
-        &app,
-        "comm",
-        "POST",
-        &format!("/api/auctions/{id}/invitations"),
-        Some(json!({"role": "spectator"})),
-    )
-    .await;
+    let (status, invitation) = app
+        .call(
+            "comm",
+            "POST",
+            &format!("/api/auctions/{id}/invitations"),
+            Some(json!({"role": "spectator"})),
+        )
+        .await;
     assert_eq!(status, 201, "{invitation}");
-    let (status, joined) = call(
-        &app,
-        "spec",
-        "POST",
-        &format!("/api/auctions/{id}/join"),
-        Some(json!({"code": invitation["code"]})),
-    )
-    .await;
+    let (status, joined) = app
+        .call(
+            "spec",
+            "POST",
+            &format!("/api/auctions/{id}/join"),
+            Some(json!({"code": invitation["code"]})),
+        )
+        .await;
     assert_eq!(
         (status, joined["role"].as_str()),
         (200, Some("spectator")),
@@ -247,14 +219,9 @@ async fn full_auction(db: Db) {
         "{resync}"
     );
 
-    let (status, results) = call(
-        &app,
-        "spec",
-        "GET",
-        &format!("/api/auctions/{id}/results"),
-        None,
-    )
-    .await;
+    let (status, results) = app
+        .call("spec", "GET", &format!("/api/auctions/{id}/results"), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(results["completed"], true);
     let spent: u64 = results["teams"]
@@ -274,14 +241,14 @@ async fn full_auction(db: Db) {
         200 * teams as u64,
         "spent + left = total budgets"
     );
-    let (status, csv) = call(
-        &app,
-        "spec",
-        "GET",
-        &format!("/api/auctions/{id}/results.csv"),
-        None,
-    )
-    .await;
+    let (status, csv) = app
+        .call(
+            "spec",
+            "GET",
+            &format!("/api/auctions/{id}/results.csv"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     let csv = csv.as_str().unwrap().to_owned();
     assert_eq!(
@@ -301,14 +268,14 @@ async fn full_auction_over_rest(db: Db) {
     // Settings can change in the lobby (here: back to three slots), by the commissioner only.
     let new = json!({"budget": 200, "roster_slots": slots, "nomination_secs": 10, "bid_secs": 1, "reset_secs": 1});
     assert_eq!(
-        call(&app, "m0", "PUT", &at("/settings"), Some(new.clone()))
+        app.call("m0", "PUT", &at("/settings"), Some(new.clone()))
             .await
             .0,
         403
     );
-    let (status, changed) = call(&app, "comm", "PUT", &at("/settings"), Some(new)).await;
+    let (status, changed) = app.call("comm", "PUT", &at("/settings"), Some(new)).await;
     assert_eq!(status, 200, "{changed}");
-    let (status, summary) = call(&app, "m1", "GET", &at(""), None).await;
+    let (status, summary) = app.call("m1", "GET", &at(""), None).await;
     assert_eq!(status, 200, "{summary}");
     assert_eq!(
         (
@@ -317,7 +284,7 @@ async fn full_auction_over_rest(db: Db) {
         ),
         (Some("lobby"), Some(3))
     );
-    assert_eq!(call(&app, "comm", "POST", &at("/start"), None).await.0, 200);
+    assert_eq!(app.call("comm", "POST", &at("/start"), None).await.0, 200);
     let mut bids = 0;
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
@@ -325,21 +292,21 @@ async fn full_auction_over_rest(db: Db) {
             std::time::Instant::now() < deadline,
             "the auction did not finish"
         );
-        let (_, state) = call(&app, "comm", "GET", &at("/state"), None).await;
+        let (_, state) = app.call("comm", "GET", &at("/state"), None).await;
         let phase = &state["state"]["phase"];
         if phase == "Completed" {
             break;
         }
         if let Some(n) = phase["Nominating"]["nominator"].as_u64() {
             let player = state["state"]["pool"][0].as_u64().unwrap();
-            let (status, body) = call(
-                &app,
-                &format!("m{n}"),
-                "POST",
-                &at("/lots"),
-                Some(json!({"player": player, "opening_bid": 1})),
-            )
-            .await;
+            let (status, body) = app
+                .call(
+                    &format!("m{n}"),
+                    "POST",
+                    &at("/lots"),
+                    Some(json!({"player": player, "opening_bid": 1})),
+                )
+                .await;
             assert_eq!(status, 200, "{body}");
         } else if let Some(lot) = phase.get("Bidding") {
             let filled: Vec<usize> = state["state"]["teams"]
@@ -389,7 +356,7 @@ async fn full_auction_over_rest(db: Db) {
         // Wait for the next change (a deadline closes the lot): poll the state's seq.
         let seq = state["seq"].as_i64().unwrap();
         loop {
-            let (_, now) = call(&app, "comm", "GET", &at("/state"), None).await;
+            let (_, now) = app.call("comm", "GET", &at("/state"), None).await;
             if now["seq"].as_i64().unwrap() > seq || now["state"]["phase"] != *phase {
                 break;
             }
@@ -464,14 +431,9 @@ async fn bursts(db: Db, n: usize, lots: u64) {
     let pool = players(n * slots as usize + 2);
     let pool: Vec<(&str, u32)> = pool.iter().map(|(p, r)| (p.as_str(), *r)).collect();
     let state = assert_replay_matches(&app, id, Auction::new(settings(slots), &names, &pool)).await;
-    let (_, events) = call(
-        &app,
-        "comm",
-        "GET",
-        &format!("/api/auctions/{id}/events"),
-        None,
-    )
-    .await;
+    let (_, events) = app
+        .call("comm", "GET", &format!("/api/auctions/{id}/events"), None)
+        .await;
     let events = events["events"].as_array().unwrap().clone();
     let sold: Vec<u64> = events
         .iter()
@@ -496,14 +458,14 @@ async fn bursts(db: Db, n: usize, lots: u64) {
         );
         // The bid history has every bid decided: the accepted ones as in the log, the refused
         // ones with their reason.
-        let (status, history) = call(
-            &app,
-            "m0",
-            "GET",
-            &format!("/api/auctions/{id}/lots/{lot}/bids"),
-            None,
-        )
-        .await;
+        let (status, history) = app
+            .call(
+                "m0",
+                "GET",
+                &format!("/api/auctions/{id}/lots/{lot}/bids"),
+                None,
+            )
+            .await;
         assert_eq!(status, 200, "{history}");
         let history = history.as_array().unwrap();
         let accepted: Vec<u64> = history

@@ -4,28 +4,24 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+mod common;
+
 use gavel::auction::service::{AuctionService, ServiceError};
 use gavel::auction::{Auction, Command, Event, Phase, Rejection, Settings};
-use sea_orm::{ConnectionTrait, Database};
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 struct Backend {
     name: &'static str,
     service: AuctionService,
     _dir: Option<tempfile::TempDir>,
-    /// PostgreSQL: the admin connection and the database to drop after the test.
-    drop: Option<(sea_orm::DatabaseConnection, String)>,
+    /// PostgreSQL: the database to drop after the test.
+    drop: Option<String>,
 }
 
 impl Backend {
     async fn finish(self) {
-        if let Some((admin, name)) = self.drop {
+        if let Some(name) = self.drop {
             self.service.db().clone().close().await.unwrap();
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .unwrap();
+            common::drop_postgres(&name).await;
         }
     }
 }
@@ -48,21 +44,7 @@ async fn sqlite() -> Backend {
 }
 
 async fn postgres() -> Backend {
-    let admin = Database::connect(PG_ADMIN)
-        .await
-        .expect("the machine's PostgreSQL is running");
-    let name = format!(
-        "gavel_test_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
+    let name = common::fresh_postgres().await;
     let db = gavel::db::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
         .await
         .expect("postgres connects and migrates");
@@ -70,7 +52,7 @@ async fn postgres() -> Backend {
         name: "postgres",
         service: AuctionService::new(db),
         _dir: None,
-        drop: Some((admin, name)),
+        drop: Some(name),
     }
 }
 

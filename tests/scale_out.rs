@@ -29,22 +29,20 @@ async fn two_nodes_share_rooms_through_redis_and_the_database_arbitrates() {
     let two = node(url.clone()).await;
     let token = |sub: &str| one.keys.mint(sub, Role::User, Duration::from_secs(600));
     let lots = 4u64;
-    let created: Value = one
-        .client
-        .post(one.url("/api/auctions"))
-        .bearer_auth(token("comm"))
-        .json(&json!({
-            "name": "two nodes",
-            "settings": {"roster_slots": 3, "bid_secs": 1, "reset_secs": 1},
-            "teams": [{"name": "A", "manager": "ann"}, {"name": "B", "manager": "bob"}],
-            "players": (0..8).map(|i| json!({"name": format!("P{i}"), "rank": i + 1})).collect::<Vec<_>>(),
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, created) = one
+        .call(
+            "comm",
+            "POST",
+            "/api/auctions",
+            Some(json!({
+                "name": "two nodes",
+                "settings": {"roster_slots": 3, "bid_secs": 1, "reset_secs": 1},
+                "teams": [{"name": "A", "manager": "ann"}, {"name": "B", "manager": "bob"}],
+                "players": (0..8).map(|i| json!({"name": format!("P{i}"), "rank": i + 1})).collect::<Vec<_>>(),
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
     let id = created["id"].as_i64().expect("created");
     let args = vec![
         one.base.clone(),
@@ -68,16 +66,9 @@ async fn two_nodes_share_rooms_through_redis_and_the_database_arbitrates() {
     .unwrap();
     let members: Vec<&Value> = lines.iter().filter(|l| l["event"] == "member").collect();
     assert_eq!(members.len(), 2, "{lines:#?}");
-    let state: Value = two
-        .client
-        .get(two.url(&format!("/api/auctions/{id}/state")))
-        .bearer_auth(token("comm"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, state) = two
+        .call("comm", "GET", &format!("/api/auctions/{id}/state"), None)
+        .await;
     for m in &members {
         assert_eq!(m["gapless"], true, "{m}");
         assert_eq!(

@@ -159,24 +159,45 @@ pub async fn spawn_app_custom(
 }
 
 impl TestApp {
+    /// `method path` as `sub` (a user JWT), with an optional JSON body: the status and the body
+    /// (JSON, or the text as a JSON string).
+    pub async fn call(
+        &self,
+        sub: &str,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .client
+            .request(method.parse().unwrap(), self.url(path))
+            .bearer_auth(self.keys.mint(sub, Role::User, Duration::from_secs(600)));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, body)
+    }
+
     /// Creates a small auction (two teams, no managers) whose commissioner is `sub`; its id.
     pub async fn create_auction(&self, sub: &str) -> i64 {
-        let resp = self
-            .client
-            .post(self.url("/api/auctions"))
-            .bearer_auth(self.keys.mint(sub, Role::User, Duration::from_secs(300)))
-            .json(&serde_json::json!({
-                "name": "room",
-                "teams": [{"name": "A"}, {"name": "B"}],
-                "players": (0..6).map(|i| serde_json::json!({"name": format!("P{i}"), "rank": i + 1})).collect::<Vec<_>>(),
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 201);
-        resp.json::<serde_json::Value>().await.unwrap()["id"]
-            .as_i64()
-            .unwrap()
+        let (status, body) = self
+            .call(
+                sub,
+                "POST",
+                "/api/auctions",
+                Some(serde_json::json!({
+                    "name": "room",
+                    "teams": [{"name": "A"}, {"name": "B"}],
+                    "players": (0..6).map(|i| serde_json::json!({"name": format!("P{i}"), "rank": i + 1})).collect::<Vec<_>>(),
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_i64().unwrap()
     }
 
     /// Stops the server and drops its PostgreSQL database, if it had one.
