@@ -1,28 +1,17 @@
 //! The `gavel` binary as operators run it: start-up, SIGHUP, graceful shutdown, the OpenAPI
 //! document.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::binary::Server;
 
 const SECRET: &str = "binary-test-secret-binary-test-secret";
 
 fn policy(origin: &str) -> String {
     format!("version = 1\n[[allow]]\nname = \"only\"\nexact = \"{origin}\"\n")
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-    _lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start(dir: &std::path::Path) -> Server {
@@ -37,36 +26,7 @@ fn start(dir: &std::path::Path) -> Server {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gavel"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("GAVEL_LOG_FORMAT", "json")
-        .env_remove("GAVEL_BIND")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let port = loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the server logs its address");
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if let Some(addr) = v["address"].as_str() {
-            break addr.rsplit(':').next().unwrap().parse().unwrap();
-        }
-    };
-    Server {
-        child,
-        port,
-        _lines: rx,
-    }
+    Server::start(&["serve", "--config", config.to_str().unwrap()], |_| {})
 }
 
 fn status(port: u16, origin: &str) -> u16 {

@@ -5,80 +5,39 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::binary::Server;
 use common::clients::{Driven, js_dir, repo};
 use serde_json::{Value, json};
 
 const SECRET: &str = "web-test-secret-web-test-secret-web-test";
 
-struct Server {
-    child: Child,
-    port: u16,
-    lines: mpsc::Receiver<String>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The binary, as operators run it, with JSON logs on stderr.
-fn start(policy: &str) -> Server {
+fn start(policy: &str) -> (Server, tempfile::TempDir) {
     assert!(
         repo().join("web/dist/index.html").exists(),
         "web/dist is missing: run `scripts/test` (or `npm --prefix web ci && npm --prefix web run build`)"
     );
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("policy.toml"), policy).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gavel"))
-        .arg("serve")
-        .env("GAVEL_BIND", "127.0.0.1:0")
-        .env("GAVEL_POLICY", dir.path().join("policy.toml"))
-        .env("GAVEL_JWT_SECRET", SECRET)
-        .env(
-            "GAVEL_DATABASE_URL",
-            format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("gavel.db").display()
-            ),
-        )
-        .env("GAVEL_WEB_ROOT", repo().join("web/dist"))
-        .env("GAVEL_LOG_FORMAT", "json")
-        .env("GAVEL_DEV_OUTBOX", "1")
-        .env_remove("GAVEL_SMTP_URL")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, lines) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
+    let server = Server::start(&["serve"], |cmd| {
+        cmd.env("GAVEL_BIND", "127.0.0.1:0")
+            .env("GAVEL_POLICY", dir.path().join("policy.toml"))
+            .env("GAVEL_JWT_SECRET", SECRET)
+            .env(
+                "GAVEL_DATABASE_URL",
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("gavel.db").display()
+                ),
+            )
+            .env("GAVEL_WEB_ROOT", repo().join("web/dist"))
+            .env("GAVEL_DEV_OUTBOX", "1")
+            .env_remove("GAVEL_SMTP_URL");
     });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let port = loop {
-        let line = lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the server logs its address");
-        let v: Value = serde_json::from_str(&line).unwrap_or_default();
-        if let Some(addr) = v["address"].as_str() {
-            break addr.rsplit(':').next().unwrap().parse().unwrap();
-        }
-    };
-    Server {
-        child,
-        port,
-        lines,
-        _dir: dir,
-    }
+    (server, dir)
 }
 
 fn policy(allow_page: bool) -> String {
@@ -105,7 +64,7 @@ fn node(args: &[String]) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_browsers_run_an_auction_across_origins_and_one_survives_an_outage() {
-    let server = start(&policy(true));
+    let (server, _dir) = start(&policy(true));
     let api = format!("http://localhost:{}", server.port);
     let page = format!("http://127.0.0.1:{}", server.port);
     let emails = [
@@ -195,7 +154,7 @@ async fn four_browsers_run_an_auction_across_origins_and_one_survives_an_outage(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_a_denied_origin_the_page_shows_an_error_and_the_server_logs_why() {
-    let server = start(&policy(false));
+    let (server, _dir) = start(&policy(false));
     let api = format!("http://localhost:{}", server.port);
     let page = format!("http://127.0.0.1:{}", server.port);
     let args = vec!["denied".to_owned(), page.clone(), api];
