@@ -4,16 +4,12 @@
 //   node auction_burst.mjs BASE ORIGIN AUCTION_ID COMMISSIONER_TOKEN MANAGER_TOKENS_JSON LOTS
 import { createHash } from "node:crypto";
 import { Member, rest } from "./auction_room.mjs";
+import { deadline, fail, log } from "./driver.mjs";
 
 const [base, origin, auctionIdText, commissionerToken, managersJson, lotsText] = process.argv.slice(2);
 const auctionId = Number(auctionIdText);
 const lots = Number(lotsText);
-const log = (o) => console.log(JSON.stringify(o));
-const fail = (msg) => {
-  log({ event: "failure", msg: String(msg?.stack ?? msg) });
-  process.exit(1);
-};
-const timer = setTimeout(() => fail("timed out"), 240000);
+const finish = deadline(240000);
 
 const tokens = JSON.parse(managersJson);
 const managers = tokens.map((token, i) => new Member({ base, origin, token, auctionId, name: `m${i}` }));
@@ -91,8 +87,7 @@ try {
     idempotent: idempotency.every(Boolean) && idempotency.length > 0,
   });
   for (const m of managers) m.disconnect();
-  clearTimeout(timer);
-  process.exit(0);
+  finish();
 } catch (e) {
   fail(e);
 }

@@ -4,15 +4,11 @@
 //
 //   node auction_full.mjs BASE ORIGIN AUCTION_ID COMMISSIONER_TOKEN SPECTATOR_TOKEN MANAGER_TOKENS_JSON
 import { Member, rest } from "./auction_room.mjs";
+import { deadline, fail, log } from "./driver.mjs";
 
 const [base, origin, auctionIdText, commissionerToken, spectatorToken, managersJson] = process.argv.slice(2);
 const auctionId = Number(auctionIdText);
-const log = (o) => console.log(JSON.stringify(o));
-const fail = (msg) => {
-  log({ event: "failure", msg: String(msg?.stack ?? msg) });
-  process.exit(1);
-};
-const timer = setTimeout(() => fail("timed out"), 120000);
+const finish = deadline(120000);
 
 const tokens = JSON.parse(managersJson);
 const managers = tokens.map((token, i) => new Member({ base, origin, token, auctionId, name: `manager${i}` }));
@@ -100,8 +96,7 @@ try {
   }
   log({ event: "done", sold, idempotent_bids: idempotent.length });
   for (const m of [...managers, back]) m.disconnect();
-  clearTimeout(timer);
-  process.exit(0);
+  finish();
 } catch (e) {
   fail(e);
 }

@@ -4,16 +4,12 @@
 //
 //   node auction_two_nodes.mjs BASE1 BASE2 ORIGIN AUCTION_ID COMMISSIONER_TOKEN TOKEN_A TOKEN_B LOTS
 import { Member, rest } from "./auction_room.mjs";
+import { deadline, fail, log } from "./driver.mjs";
 
 const [base1, base2, origin, auctionIdText, commissionerToken, tokenA, tokenB, lotsText] = process.argv.slice(2);
 const auctionId = Number(auctionIdText);
 const lots = Number(lotsText);
-const log = (o) => console.log(JSON.stringify(o));
-const fail = (msg) => {
-  log({ event: "failure", msg: String(msg?.stack ?? msg) });
-  process.exit(1);
-};
-const timer = setTimeout(() => fail("timed out"), 60000);
+const finish = deadline(60000);
 
 try {
   const a = new Member({ base: base1, origin, token: tokenA, auctionId, name: "a@node1" });
@@ -66,8 +62,7 @@ try {
   log({ event: "done", teams: [...byTeam.keys()] });
   a.disconnect();
   b.disconnect();
-  clearTimeout(timer);
-  process.exit(0);
+  finish();
 } catch (e) {
   fail(e);
 }

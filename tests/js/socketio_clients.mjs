@@ -5,14 +5,10 @@
 //   node socketio_clients.mjs revoke  BASE TOKEN ORIGIN
 //   node socketio_clients.mjs tokens  BASE '' ORIGIN '' '[{"name": …, "token": …}]'
 import { io } from "socket.io-client";
+import { deadline, fail, log } from "./driver.mjs";
 
 const [mode, base, token, origin, denied, auctionId] = process.argv.slice(2);
 const path = "/api/socket.io/";
-const log = (o) => console.log(JSON.stringify(o));
-const fail = (msg) => {
-  log({ event: "failure", msg });
-  process.exit(1);
-};
 
 function client(transports, opts = {}) {
   return io(`${base}/auction`, {
@@ -101,14 +97,13 @@ async function tokens() {
   }
 }
 
-const timer = setTimeout(() => fail("timed out"), 30000);
+const finish = deadline(30000);
 try {
   if (mode === "checks") await checks();
   else if (mode === "revoke") await revoke();
   else if (mode === "tokens") await tokens();
   else fail(`unknown mode ${mode}`);
-  clearTimeout(timer);
-  process.exit(0);
+  finish();
 } catch (e) {
   fail(String(e?.stack ?? e));
 }

@@ -6,14 +6,10 @@
 // Prints JSON lines; exits non-zero on failure.
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { deadline, fail, log } from "./driver.mjs";
 
 const [mode, pageBase, apiBase, auctionId, shots, ...emails] = process.argv.slice(2);
-const log = (o) => console.log(JSON.stringify(o));
-const fail = (msg) => {
-  log({ event: "failure", msg: String(msg?.stack ?? msg) });
-  process.exit(1);
-};
-const timer = setTimeout(() => fail("timed out"), 150000);
+const finish = deadline(150000);
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
 const url = `${pageBase}/?${new URLSearchParams({ api: apiBase, ...(auctionId ? { auction: auctionId } : {}) })}`;
 
@@ -129,8 +125,7 @@ try {
   else if (mode === "denied") await denied();
   else fail(`unknown mode ${mode}`);
   await browser.close();
-  clearTimeout(timer);
-  process.exit(0);
+  finish();
 } catch (e) {
   fail(e);
 }
