@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::service::{AuctionService, ServiceError};
-use super::{Command, Millis, Phase};
+use super::{Auction, Command, Millis, Phase};
 use crate::db::entities::auctions;
 
 /// Server time in milliseconds since the Unix epoch.
@@ -44,6 +44,15 @@ impl Drop for Deadlines {
     }
 }
 
+/// What falls due in `state`, and when.
+fn due(state: &Auction) -> Option<(Millis, Command)> {
+    match &state.phase {
+        Phase::Nominating { deadline, .. } => Some((*deadline, Command::NominationTimeout)),
+        Phase::Bidding(lot) => Some((lot.ends_at, Command::CloseLot)),
+        Phase::Lobby | Phase::Paused { .. } | Phase::Completed => None,
+    }
+}
+
 impl Deadlines {
     pub fn new(service: AuctionService) -> Arc<Self> {
         Arc::new(Self {
@@ -52,12 +61,14 @@ impl Deadlines {
         })
     }
 
-    /// Arms every auction that has an open deadline (at start-up). Returns how many.
+    /// Arms every auction that has an open deadline (at start-up), from the rows read once.
+    /// Returns how many.
     pub async fn rearm_all(self: &Arc<Self>) -> Result<usize, ServiceError> {
         let rows = auctions::Entity::find().all(self.service.db()).await?;
         let mut armed = 0;
         for row in rows {
-            if self.arm(row.id).await? {
+            let state: Auction = serde_json::from_value(row.state)?;
+            if self.arm_with(row.id, due(&state).is_some()) {
                 armed += 1;
             }
         }
@@ -66,10 +77,14 @@ impl Deadlines {
 
     /// (Re)arms auction `id` from its stored state; `false` when it has no open deadline.
     /// Call it after a command that may have moved a deadline earlier (a nomination, a resume).
-    /// A running task is told to read its deadline again rather than aborted, so a close or
-    /// nomination it is committing right now is never cut off between commit and broadcast.
     pub async fn arm(self: &Arc<Self>, id: i64) -> Result<bool, ServiceError> {
         let open = self.next(id).await?.is_some();
+        Ok(self.arm_with(id, open))
+    }
+
+    /// A running task is told to read its deadline again rather than aborted, so a close or
+    /// nomination it is committing right now is never cut off between commit and broadcast.
+    fn arm_with(self: &Arc<Self>, id: i64, open: bool) -> bool {
         let mut armed = self.armed.lock().expect("deadlines lock");
         match armed.get(&id) {
             Some(running) if !running.task.is_finished() => running.moved.notify_one(),
@@ -82,17 +97,13 @@ impl Deadlines {
                 armed.remove(&id);
             }
         }
-        Ok(open)
+        open
     }
 
     /// The auction's next deadline and what to do then.
     async fn next(&self, id: i64) -> Result<Option<(Millis, Command)>, ServiceError> {
         let (state, _) = self.service.state(id).await?;
-        Ok(match state.phase {
-            Phase::Nominating { deadline, .. } => Some((deadline, Command::NominationTimeout)),
-            Phase::Bidding(lot) => Some((lot.ends_at, Command::CloseLot)),
-            Phase::Lobby | Phase::Paused { .. } | Phase::Completed => None,
-        })
+        Ok(due(&state))
     }
 
     /// One task per auction: sleep until the deadline, act, read the next deadline, repeat.
