@@ -27,6 +27,7 @@ fn node(script: &str, args: &[String]) -> Driven {
     Driven::spawn(cmd)
 }
 
+/// Lots run 2 s after the last bid: long enough for a client's round trip on a loaded machine.
 fn settings(slots: u32) -> Settings {
     Settings {
         budget: 200,
@@ -34,8 +35,8 @@ fn settings(slots: u32) -> Settings {
         min_bid: 1,
         increment: 1,
         nomination_ms: 10_000,
-        bid_ms: 1_000,
-        reset_ms: 1_000,
+        bid_ms: 2_000,
+        reset_ms: 2_000,
     }
 }
 
@@ -99,7 +100,7 @@ async fn create(app: &TestApp, teams: usize, slots: u32, extra_players: usize) -
     let body = json!({
         "name": "league",
         "settings": {
-            "budget": s.budget, "roster_slots": slots, "nomination_secs": 10, "bid_secs": 1, "reset_secs": 1,
+            "budget": s.budget, "roster_slots": slots, "nomination_secs": 10, "bid_secs": 2, "reset_secs": 2,
         },
         "teams": (0..teams).map(|i| json!({"name": format!("T{i}"), "manager": format!("m{i}")})).collect::<Vec<_>>(),
         "players": players(teams * slots as usize + extra_players)
@@ -266,7 +267,7 @@ async fn full_auction_over_rest(db: Db) {
     let id = create(&app, teams, 1, 2 + 2 * teams).await;
     let at = |p: &str| format!("/api/auctions/{id}{p}");
     // Settings can change in the lobby (here: back to three slots), by the commissioner only.
-    let new = json!({"budget": 200, "roster_slots": slots, "nomination_secs": 10, "bid_secs": 1, "reset_secs": 1});
+    let new = json!({"budget": 200, "roster_slots": slots, "nomination_secs": 10, "bid_secs": 2, "reset_secs": 2});
     assert_eq!(
         app.call("m0", "PUT", &at("/settings"), Some(new.clone()))
             .await
