@@ -27,11 +27,11 @@ try {
   for (const m of managers) {
     m.listeners.push(async (name, body) => {
       try {
-        if (name === "nomination:opened" && body.nominator === m.team && body.seq && managers[0].applied.filter((e) => e.name === "lot:sold").length < lots) {
+        if (name === "nomination:opened" && body.nominator === m.team && body.seq && m.applied.filter((e) => e.name === "lot:sold").length < lots) {
           const ack = await m.emit("lot:nominate", { player: Math.min(...pool), opening_bid: 1 });
           acks.push(ack);
         }
-        if (name === "lot:opened") {
+        if (name === "lot:opened" && body.lot.id <= lots) {
           const lot = body.lot;
           const first = { lot_id: lot.id, amount: lot.high_bid + 1 + (m.team % 5), client_bid_id: `${m.name}-${lot.id}-a`, expected_version: lot.version };
           const second = { lot_id: lot.id, amount: lot.high_bid + 2 + (m.team % 7), client_bid_id: `${m.name}-${lot.id}-b` };

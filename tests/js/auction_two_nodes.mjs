@@ -20,14 +20,17 @@ try {
   const byTeam = new Map([[a.team, a], [b.team, b]]);
   const pool = new Set(a.state.pool);
   a.listeners.push((name, body) => name === "lot:opened" && pool.delete(body.lot.player));
+  // Only the first LOTS lots are played: the commissioner completes the auction after the
+  // last sale, and a lot opened meanwhile would close under a bid sent for it.
+  const sold = (m) => m.applied.filter((e) => e.name === "lot:sold").length;
   for (const m of [a, b]) {
     m.listeners.push(async (name, body) => {
       try {
-        if (name === "nomination:opened" && body.nominator === m.team) {
+        if (name === "nomination:opened" && body.nominator === m.team && sold(m) < lots) {
           const ack = await m.emit("lot:nominate", { player: Math.min(...pool), opening_bid: 1 });
           if (!ack.ok) fail(`${m.name}: ${JSON.stringify(ack)}`);
         }
-        if (name === "lot:opened") {
+        if (name === "lot:opened" && body.lot.id <= lots) {
           // The other team bids, through its own node.
           const other = body.lot.nominator === a.team ? b : a;
           if (other === m) {
