@@ -9,16 +9,15 @@
 // pid) and the generator's own CPU.
 //
 //   node loadgen.mjs --base http://127.0.0.1:8000 --secret S --pid PID \
-//        --clients 1000 --bidders 10 --interval 20 --duration 20 [--spectators raw]
+//        --clients 1000 --bidders 10 --interval 20 --duration 20 [--spectators raw] [--label gavel]
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-// The client is installed with the tests' node_modules (tests/js).
-const modules = new URL("../../tests/js/node_modules/", import.meta.url).pathname;
-const { io } = require(`${modules}socket.io-client`);
-const WebSocket = require(`${modules}ws`);
+// Installed by `npm ci --prefix tools/loadgen` (benches/auction_load.sh does it).
+const { io } = require("socket.io-client");
+const WebSocket = require("ws");
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -103,6 +102,8 @@ const onAccepted = (amount) => {
 // the JWT, `auction:join` with ack id 0, pong to every ping, and `bid:accepted` events.
 function rawSpectator(sub) {
   return new Promise((resolve, reject) => {
+    // A client that never completes its join fails the run instead of hanging it.
+    const timer = setTimeout(() => reject(new Error(`${sub}: no join ack within 20 s`)), 20000);
     const ws = new WebSocket(`${base.replace(/^http/, "ws")}/api/socket.io/?EIO=4&transport=websocket`, { headers: { origin } });
     ws.on("error", reject);
     ws.on("message", (data) => {
@@ -113,6 +114,7 @@ function rawSpectator(sub) {
       if (m.startsWith("44/auction,")) return reject(new Error(`connect refused: ${m}`));
       if (m.startsWith("43/auction,0")) {
         const [ack] = JSON.parse(m.slice("43/auction,0".length));
+        clearTimeout(timer);
         return ack.ok ? resolve(ws) : reject(new Error(`join: ${m}`));
       }
       if (m.startsWith('42/auction,["bid:accepted"')) {
@@ -199,6 +201,7 @@ const cpu1 = cpuTicks();
 const genCpu = process.cpuUsage(genCpu0);
 
 const result = {
+  server: args.label ?? "gavel",
   clients: sockets.length,
   spectators: rawSpectators ? "raw" : "official",
   bidders: teams,
