@@ -20,31 +20,9 @@ seconds=${SECONDS_PER_RUN:-20}
 repeat=${REPEAT:-1}
 read -r -a modes <<< "${SPECTATORS:-official raw}"
 read -r -a servers <<< "${SERVERS:-gavel node}"
-npm ci --prefix tools/loadgen --no-audit --no-fund --silent
-cargo build --release --bin gavel
-secret=load-secret-load-secret-load-secret-load
-ulimit -n 65536 2>/dev/null || true
+source benches/lib/servers.sh
+prepare
 results=$(mktemp)
-
-start_server() { # $1 = gavel | node; sets $server (pid), $port, $dir
-  dir=$(mktemp -d)
-  case $1 in
-    gavel)
-      GAVEL_JWT_SECRET=$secret GAVEL_BIND=127.0.0.1:0 GAVEL_LOG_FORMAT=json RUST_LOG=warn,gavel=info \
-        GAVEL_DATABASE_URL="sqlite://$dir/gavel.db?mode=rwc" \
-        taskset -c 0 target/release/gavel serve > "$dir/log" 2>&1 &
-      ;;
-    node)
-      taskset -c 0 node tools/loadgen/node_bar.mjs --secret "$secret" > "$dir/log" 2>&1 &
-      ;;
-  esac
-  server=$!
-  until grep -q '"address"' "$dir/log" 2>/dev/null; do
-    kill -0 "$server" 2>/dev/null || { cat "$dir/log" >&2; exit 1; }
-    sleep 0.1
-  done
-  port=$(grep -o '"address":"[^"]*"' "$dir/log" | head -1 | sed 's/.*:\([0-9]*\)"$/\1/')
-}
 
 for n in "${sizes[@]}"; do
 for mode in "${modes[@]}"; do
@@ -54,8 +32,7 @@ for s in "${servers[@]}"; do
   taskset -c 1 node tools/loadgen/loadgen.mjs --base "http://127.0.0.1:$port" --secret "$secret" \
     --pid "$server" --clients "$n" --bidders "$bidders" --interval "$interval" --duration "$seconds" \
     --spectators "$mode" --label "$s" | tee -a "$results"
-  kill "$server"; wait "$server" 2>/dev/null || true
-  rm -rf "$dir"
+  stop_server
 done
 done
 done

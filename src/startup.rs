@@ -136,11 +136,22 @@ impl Application {
                 Arc::new(crate::login::DevOutbox::new(200))
             }
         };
+        // With several processes (Redis configured) the login rate limits are kept in Redis,
+        // so they hold across the processes, not once per process.
+        let shared_limits = match &settings.redis_url {
+            Some(url) => Some(
+                crate::login::limits::connect(url)
+                    .await
+                    .map_err(|e| crate::realtime::RedisError(e.to_string()))?,
+            ),
+            None => None,
+        };
         let login = Arc::new(crate::login::LoginService::new(
             db.clone(),
             JwtKeys::new(settings.jwt_secret.value.as_bytes()),
             mailer,
             store.clone(),
+            shared_limits,
         ));
         let (published_tx, published_rx) = tokio::sync::mpsc::unbounded_channel();
         let auctions = crate::auction::service::AuctionService::new(db).publishing_to(published_tx);

@@ -95,3 +95,49 @@ async fn two_nodes_share_rooms_through_redis_and_the_database_arbitrates() {
     two.finish().await;
     drop_postgres(&name).await;
 }
+
+/// With Redis configured, the login rate limits are kept there: a burst of 5 link requests per
+/// email holds across both processes (alone, each would allow 5).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_rate_limits_hold_across_nodes() {
+    let policy = policy_allowing(&[ORIGIN]);
+    let node = || {
+        spawn_app_custom(&policy, false, Db::Sqlite, |s| {
+            s.redis_url = Some("redis://127.0.0.1:6379".into());
+        })
+    };
+    let (one, two) = (node().await, node().await);
+    // Unique per run: the Redis server outlives test runs.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let email = format!("limit-{nanos}@example.com");
+    let mut answers = Vec::new();
+    for i in 0..6 {
+        let app = if i % 2 == 0 { &one } else { &two };
+        let resp = app
+            .client
+            .post(app.url("/api/auth/magic-link"))
+            .header("origin", ORIGIN)
+            .json(&json!({"email": email, "redirect": format!("{ORIGIN}/")}))
+            .send()
+            .await
+            .unwrap();
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+        answers.push((resp.status().as_u16(), retry));
+    }
+    assert_eq!(
+        answers.iter().map(|a| a.0).collect::<Vec<_>>(),
+        [202, 202, 202, 202, 202, 429],
+        "{answers:?}"
+    );
+    // The next request is allowed one period (3 minutes) after the first.
+    let retry = answers[5].1.expect("Retry-After on 429");
+    assert!((1..=180).contains(&retry), "{retry}");
+    one.finish().await;
+    two.finish().await;
+}

@@ -9,15 +9,14 @@
 //! that email before.
 
 mod email;
+pub mod limits;
 mod mailer;
 pub mod secret;
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
 use http::{HeaderMap, HeaderValue};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
@@ -25,6 +24,7 @@ use sea_orm::{
 };
 
 pub use email::Email;
+use limits::{Limit, Limiter};
 pub use mailer::{DevOutbox, Mail, MailError, Mailer, SmtpMailer};
 
 use crate::auction::deadlines::now_ms;
@@ -74,31 +74,42 @@ pub struct LoginService {
     keys: JwtKeys,
     mailer: Arc<dyn Mailer>,
     policy: Arc<PolicyStore>,
-    per_email: DefaultKeyedRateLimiter<String>,
-    per_client: DefaultKeyedRateLimiter<String>,
+    per_email: Limiter,
+    per_client: Limiter,
 }
 
+/// Bursts of 5 links per email, one more every 3 minutes.
+pub const PER_EMAIL: Limit = Limit {
+    burst: 5,
+    every: Duration::from_secs(180),
+};
+/// Bursts of 30 link requests per client address, one more every 20 seconds.
+pub const PER_CLIENT: Limit = Limit {
+    burst: 30,
+    every: Duration::from_secs(20),
+};
+
 impl LoginService {
+    /// `shared_limits`: a Redis connection when several processes serve logins, so the rate
+    /// limits hold across them; `None` keeps them in this process.
     pub fn new(
         db: DatabaseConnection,
         keys: JwtKeys,
         mailer: Arc<dyn Mailer>,
         policy: Arc<PolicyStore>,
+        shared_limits: Option<redis::aio::ConnectionManager>,
     ) -> Self {
-        // Bursts of 5 links per email (one more every 3 minutes) and 30 per client address
-        // (one more every 20 seconds).
-        let quota = |burst: u32, every: u64| {
-            Quota::with_period(Duration::from_secs(every))
-                .expect("a non-zero period")
-                .allow_burst(NonZeroU32::new(burst).expect("a non-zero burst"))
+        let limiter = |name, limit| match &shared_limits {
+            Some(redis) => Limiter::shared(name, limit, redis.clone()),
+            None => Limiter::local(name, limit),
         };
         Self {
             db,
             keys,
             mailer,
             policy,
-            per_email: RateLimiter::keyed(quota(5, 180)),
-            per_client: RateLimiter::keyed(quota(30, 20)),
+            per_email: limiter("email", PER_EMAIL),
+            per_client: limiter("client", PER_CLIENT),
         }
     }
 
@@ -167,8 +178,17 @@ impl LoginService {
             path: "/api/auth/magic-link",
         });
         let client = proxy.client.unwrap_or_else(|| from.peer.to_string());
-        self.limit(&self.per_client, client)?;
-        self.limit(&self.per_email, email.to_string())?;
+        for (limiter, key) in [
+            (&self.per_client, client),
+            (&self.per_email, email.to_string()),
+        ] {
+            limiter
+                .check(&key)
+                .await
+                .map_err(|wait| LoginError::RateLimited {
+                    retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
+                })?;
+        }
 
         let token = secret::generate();
         let now = now_ms();
@@ -194,22 +214,6 @@ impl LoginService {
             })
             .await?;
         Ok(())
-    }
-
-    fn limit(
-        &self,
-        limiter: &DefaultKeyedRateLimiter<String>,
-        key: String,
-    ) -> Result<(), LoginError> {
-        if limiter.len() > 100_000 {
-            limiter.retain_recent();
-        }
-        limiter.check_key(&key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-            LoginError::RateLimited {
-                retry_after: wait.as_secs().max(1),
-            }
-        })
     }
 
     /// Exchanges a login link's token (once, before it expires) for tokens.

@@ -97,8 +97,8 @@ fn builder(keys: JwtKeys, house: AuctionHouse) -> SocketIoBuilder<LocalAdapter> 
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot use Redis for Socket.IO broadcasts: {0}")]
-pub struct RedisError(String);
+#[error("cannot use Redis (Socket.IO broadcasts, shared rate limits): {0}")]
+pub struct RedisError(pub String);
 
 impl Realtime {
     /// One process: rooms and broadcasts in memory. `published` is what the auction service

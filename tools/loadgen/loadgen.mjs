@@ -10,18 +10,16 @@
 //
 //   node loadgen.mjs --base http://127.0.0.1:8000 --secret S --pid PID \
 //        --clients 1000 --bidders 10 --interval 20 --duration 20 [--spectators raw] [--label gavel]
-import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+
+import { cpuTicks as ticksOf, mint as mintWith, parseArgs, peakKiB as peakOf, summary } from "./common.mjs";
 
 const require = createRequire(import.meta.url);
 // Installed by `npm ci --prefix tools/loadgen` (benches/auction_load.sh does it).
 const { io } = require("socket.io-client");
 const WebSocket = require("ws");
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
+const args = parseArgs();
 const base = args.base;
 const origin = args.origin ?? "http://localhost:5173";
 const N = Number(args.clients ?? 100);
@@ -31,16 +29,9 @@ const duration = Number(args.duration ?? 20) * 1000;
 const pid = args.pid;
 const rawSpectators = (args.spectators ?? "official") === "raw";
 
-function b64url(s) {
-  return Buffer.from(s).toString("base64url");
-}
-function mint(sub) {
-  const now = Math.floor(Date.now() / 1000);
-  const head = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-  const body = b64url(JSON.stringify({ sub, role: "user", aud: "gavel", iat: now, exp: now + 3600 }));
-  const sig = createHmac("sha256", args.secret).update(`${head}.${body}`).digest("base64url");
-  return `${head}.${body}.${sig}`;
-}
+const mint = (sub) => mintWith(args.secret, sub);
+const cpuTicks = () => ticksOf(pid);
+const peakKiB = () => peakOf(pid);
 async function rest(sub, method, path, body) {
   const resp = await fetch(`${base}${path}`, {
     method,
@@ -50,24 +41,6 @@ async function rest(sub, method, path, body) {
   const json = await resp.json().catch(() => null);
   if (resp.status >= 300) throw new Error(`${method} ${path}: ${resp.status} ${JSON.stringify(json)}`);
   return json;
-}
-function cpuTicks() {
-  if (!pid) return null;
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
-}
-function peakKiB() {
-  if (!pid) return null;
-  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+)/);
-  return m ? Number(m[1]) : null;
-}
-function pct(sorted, p) {
-  if (!sorted.length) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-function summary(list) {
-  const s = [...list].sort((a, b) => a - b);
-  return { n: s.length, p50: pct(s, 50), p99: pct(s, 99), max: s[s.length - 1] ?? null };
 }
 
 // 1. The auction: B teams (one bidder each), a lot that stays open for the whole run.
@@ -218,7 +191,6 @@ const result = {
   server_peak_rss_mib: peakKiB() === null ? null : Number((peakKiB() / 1024).toFixed(1)),
   generator_cpu_cores: Number(((genCpu.user + genCpu.system) / 1e6 / elapsed).toFixed(2)),
 };
-for (const k of ["ack_ms", "broadcast_ms"]) for (const f of ["p50", "p99", "max"]) if (result[k][f] !== null) result[k][f] = Number(result[k][f].toFixed(1));
 console.log(JSON.stringify(result));
 for (const s of sockets) (s.raw ? s.raw.close() : s.disconnect());
 process.exit(0);
