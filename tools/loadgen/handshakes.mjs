@@ -1,7 +1,8 @@
 // Socket.IO handshakes per second over websocket: C at a time, each a new connection that
 // completes the Engine.IO open and the Socket.IO CONNECT to `/auction` with a JWT (the server
 // verifies it), then closes. Reports the rate, the connect latency (p50/p99/max), failures, and
-// the server's CPU and peak memory.
+// the server's CPU (in cores, and per handshake — the fair comparison when the generator's one
+// core is the limit) and peak memory.
 //
 //   node handshakes.mjs --base http://127.0.0.1:8000 --secret S --pid PID \
 //        --total 5000 --concurrency 50 [--label gavel]
@@ -81,6 +82,8 @@ console.log(
     per_second: Math.round(latencies.length / elapsed),
     connect_ms: summary(latencies),
     server_cpu_cores: cpu0 === null ? null : Number(((cpu1 - cpu0) / 100 / elapsed).toFixed(2)),
+    // What one handshake costs the server: comparable even when the generator is the limit.
+    server_cpu_us_per_handshake: cpu0 === null ? null : Math.round(((cpu1 - cpu0) * 10000) / latencies.length),
     server_peak_rss_mib: peakKiB(args.pid) === null ? null : Number((peakKiB(args.pid) / 1024).toFixed(1)),
     generator_cpu_cores: Number(((genCpu.user + genCpu.system) / 1e6 / elapsed).toFixed(2)),
   }),

@@ -34,6 +34,7 @@ const benches = {
       connect_p50: (r) => r.connect_ms.p50,
       connect_p99: (r) => r.connect_ms.p99,
       server_cpu_cores: (r) => r.server_cpu_cores,
+      server_cpu_us_per_handshake: (r) => r.server_cpu_us_per_handshake,
       server_peak_rss_mib: (r) => r.server_peak_rss_mib,
       completed_ratio: (r) => r.completed / r.total,
     },
