@@ -49,18 +49,44 @@ fn healthz() -> &'static str {
     "ok"
 }
 
+/// Redis, when several processes share it (broadcasts, rate limits); readiness pings it.
+#[derive(Clone)]
+struct SharedRedis(Option<redis::aio::ConnectionManager>);
+
+impl SharedRedis {
+    /// `None` when not configured; otherwise "ok" or why not.
+    async fn check(&self) -> Option<Result<(), String>> {
+        let mut conn = self.0.clone()?;
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        Some(
+            match tokio::time::timeout(std::time::Duration::from_secs(1), ping).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("no answer within 1 s".to_owned()),
+            },
+        )
+    }
+}
+
 #[handler]
 async fn readyz(
     gate: Data<&Arc<Gate>>,
     auctions: Data<&crate::auction::service::AuctionService>,
+    redis: Data<&SharedRedis>,
 ) -> poem::Response {
-    let database = auctions.db().ping().await;
+    let database = auctions.db().ping().await.map_err(|e| e.to_string());
+    let redis = redis.check().await;
+    let ready = database.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
+    let verdict =
+        |r: &Result<(), String>| r.as_ref().map_or_else(Clone::clone, |()| "ok".to_owned());
     let body = serde_json::json!({
-        "status": if database.is_ok() { "ready" } else { "not-ready" },
+        "status": if ready { "ready" } else { "not-ready" },
         "policy_version": gate.store.status().version,
-        "database": database.as_ref().map_or_else(|e| e.to_string(), |()| "ok".to_owned()),
+        "database": verdict(&database),
+        "redis": redis.as_ref().map(verdict),
     });
-    let status = if database.is_ok() {
+    let status = if ready {
         poem::http::StatusCode::OK
     } else {
         poem::http::StatusCode::SERVICE_UNAVAILABLE
@@ -137,8 +163,8 @@ impl Application {
             }
         };
         // With several processes (Redis configured) the login rate limits are kept in Redis,
-        // so they hold across the processes, not once per process.
-        let shared_limits = match &settings.redis_url {
+        // so they hold across the processes, not once per process; readiness pings it.
+        let redis_conn = match &settings.redis_url {
             Some(url) => Some(
                 crate::login::limits::connect(url)
                     .await
@@ -151,7 +177,7 @@ impl Application {
             JwtKeys::new(settings.jwt_secret.value.as_bytes()),
             mailer,
             store.clone(),
-            shared_limits,
+            redis_conn.clone(),
         ));
         let (published_tx, published_rx) = tokio::sync::mpsc::unbounded_channel();
         let auctions = crate::auction::service::AuctionService::new(db).publishing_to(published_tx);
@@ -231,6 +257,7 @@ impl Application {
             .data(auctions)
             .data(deadlines)
             .data(login)
+            .data(SharedRedis(redis_conn))
             .with(GateMiddleware::new(gate))
             .boxed();
 

@@ -250,6 +250,8 @@ async fn health_readiness_and_metrics() {
         .await
         .unwrap();
     assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["database"], "ok");
+    assert_eq!(ready["redis"], Value::Null, "not configured: {ready}");
     assert!(ready["policy_version"].as_str().unwrap().starts_with("1-"));
     app.get_with_origin("/healthz", APP).await;
     let metrics = app.metrics().await;

@@ -138,6 +138,18 @@ async fn login_rate_limits_hold_across_nodes() {
     // The next request is allowed one period (3 minutes) after the first.
     let retry = answers[5].1.expect("Retry-After on 429");
     assert!((1..=180).contains(&retry), "{retry}");
+    // Readiness covers the Redis the node depends on.
+    let ready: Value = one
+        .client
+        .get(one.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["redis"], "ok", "{ready}");
+    assert_eq!(ready["status"], "ready", "{ready}");
     one.finish().await;
     two.finish().await;
 }
