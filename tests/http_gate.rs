@@ -240,15 +240,7 @@ async fn same_origin_behind_a_trusted_proxy() {
 #[tokio::test]
 async fn health_readiness_and_metrics() {
     let app = spawn_app(&policy_allowing(&[APP])).await;
-    let ready: Value = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = app.get_json("/readyz").await;
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["database"], "ok");
     assert_eq!(ready["redis"], Value::Null, "not configured: {ready}");

@@ -33,14 +33,7 @@ async fn request_link(app: &TestApp, email: &str, redirect: &str) -> (u16, Value
 }
 
 async fn outbox(app: &TestApp) -> Vec<Value> {
-    app.client
-        .get(app.url("/dev/outbox"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    app.get_json("/dev/outbox").await
 }
 
 async fn post(app: &TestApp, path: &str, body: Value) -> (u16, Value) {

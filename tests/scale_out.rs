@@ -139,15 +139,7 @@ async fn login_rate_limits_hold_across_nodes() {
     let retry = answers[5].1.expect("Retry-After on 429");
     assert!((1..=180).contains(&retry), "{retry}");
     // Readiness covers the Redis the node depends on.
-    let ready: Value = one
-        .client
-        .get(one.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = one.get_json("/readyz").await;
     assert_eq!(ready["redis"], "ok", "{ready}");
     assert_eq!(ready["status"], "ready", "{ready}");
     one.finish().await;

@@ -248,6 +248,18 @@ impl TestApp {
         }
     }
 
+    /// A GET without credentials, its body read as JSON.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The `/metrics` text.
     pub async fn metrics(&self) -> String {
         self.client
