@@ -40,6 +40,10 @@ async function auction() {
   log({ event: "signed-in", pages: pages.length });
   const [commissioner, ...managers] = pages;
   await commissioner.click("#start");
+  // Once started, the panel offers what the phase allows: pause, not start or resume.
+  await commissioner.waitForFunction(() => document.querySelector("#phase")?.textContent !== "lobby");
+  const offered = await commissioner.evaluate(() => ["start", "pause", "resume"].map((id) => !document.getElementById(id).disabled));
+  if (JSON.stringify(offered) !== "[false,true,false]") fail(`commissioner panel after start: start/pause/resume enabled = ${offered}`);
 
   const teamOf = async (page) => (await text(page, "#role")).replace(/^manager of /, "");
   const names = await Promise.all(managers.map(teamOf));

@@ -168,9 +168,15 @@ function render() {
     }
   }
   $("commissioner").hidden = room.role !== "commissioner";
+  // Only what the phase allows is offered (the server would refuse the rest).
+  const name = phaseName(s);
+  $<HTMLButtonElement>("start").disabled = name !== "lobby";
+  $<HTMLButtonElement>("pause").disabled = name !== "nominating" && name !== "bidding";
+  $<HTMLButtonElement>("resume").disabled = name !== "paused";
   const sales = $<HTMLSelectElement>("sale");
   const live = s.sales.filter((x) => !x.voided);
   sales.replaceChildren(...live.map((x) => new Option(`${s.players[x.player].name} → ${s.teams[x.team].name} (${x.price})`, String(x.player))));
+  $<HTMLButtonElement>("void").disabled = live.length === 0;
   $("rosters").replaceChildren(
     ...s.teams.map((t, i) => {
       const tr = document.createElement("tr");
