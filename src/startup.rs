@@ -49,49 +49,44 @@ fn healthz() -> &'static str {
     "ok"
 }
 
-/// Redis, when several processes share it (broadcasts, rate limits); readiness pings it.
+/// Redis, when several processes share it (broadcasts, rate limits); readiness reports it.
 #[derive(Clone)]
-struct SharedRedis(Option<redis::aio::ConnectionManager>);
+struct SharedRedis(Option<crate::login::limits::SharedStore>);
 
-impl SharedRedis {
-    /// `None` when not configured; otherwise "ok" or why not.
-    async fn check(&self) -> Option<Result<(), String>> {
-        let mut conn = self.0.clone()?;
-        let cmd = redis::cmd("PING");
-        let ping = cmd.query_async::<String>(&mut conn);
-        Some(
-            match tokio::time::timeout(std::time::Duration::from_secs(1), ping).await {
-                Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err("no answer within 1 s".to_owned()),
-            },
-        )
-    }
-}
-
+/// Ready while the database answers. Redis failing makes the process *degraded*, not unready:
+/// every process shares the one Redis, so failing readiness on it would take them all out of
+/// the balancer at once, while without it they still serve (each process's own broadcasts and
+/// rate limits; clients on other processes catch up when they resync).
 #[handler]
 async fn readyz(
     gate: Data<&Arc<Gate>>,
     auctions: Data<&crate::auction::service::AuctionService>,
-    redis: Data<&SharedRedis>,
+    Data(redis): Data<&SharedRedis>,
 ) -> poem::Response {
     let database = auctions.db().ping().await.map_err(|e| e.to_string());
-    let redis = redis.check().await;
-    let ready = database.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
+    let redis = match &redis.0 {
+        Some(store) => Some(store.ping().await),
+        None => None,
+    };
     let verdict =
         |r: &Result<(), String>| r.as_ref().map_or_else(Clone::clone, |()| "ok".to_owned());
+    let status = match (&database, &redis) {
+        (Err(_), _) => "not-ready",
+        (Ok(()), Some(Err(_))) => "degraded",
+        _ => "ready",
+    };
     let body = serde_json::json!({
-        "status": if ready { "ready" } else { "not-ready" },
+        "status": status,
         "policy_version": gate.store.status().version,
         "database": verdict(&database),
         "redis": redis.as_ref().map(verdict),
     });
-    let status = if ready {
+    let code = if database.is_ok() {
         poem::http::StatusCode::OK
     } else {
         poem::http::StatusCode::SERVICE_UNAVAILABLE
     };
-    poem::web::Json(body).with_status(status).into_response()
+    poem::web::Json(body).with_status(code).into_response()
 }
 
 /// `/` when the web page has not been built.
@@ -164,11 +159,14 @@ impl Application {
         };
         // With several processes (Redis configured) the login rate limits are kept in Redis,
         // so they hold across the processes, not once per process; readiness pings it.
-        let redis_conn = match &settings.redis_url {
+        let redis_store = match &settings.redis_url {
             Some(url) => Some(
-                crate::login::limits::connect(url)
-                    .await
-                    .map_err(|e| crate::realtime::RedisError(e.to_string()))?,
+                crate::login::limits::SharedStore::connect(
+                    url,
+                    settings.jwt_secret.value.as_bytes(),
+                )
+                .await
+                .map_err(|e| crate::realtime::RedisError(e.to_string()))?,
             ),
             None => None,
         };
@@ -177,7 +175,7 @@ impl Application {
             JwtKeys::new(settings.jwt_secret.value.as_bytes()),
             mailer,
             store.clone(),
-            redis_conn.clone(),
+            redis_store.clone(),
         ));
         let (published_tx, published_rx) = tokio::sync::mpsc::unbounded_channel();
         let auctions = crate::auction::service::AuctionService::new(db).publishing_to(published_tx);
@@ -257,7 +255,7 @@ impl Application {
             .data(auctions)
             .data(deadlines)
             .data(login)
-            .data(SharedRedis(redis_conn))
+            .data(SharedRedis(redis_store))
             .with(GateMiddleware::new(gate))
             .boxed();
 

@@ -100,7 +100,12 @@ async fn two_nodes_share_rooms_through_redis_and_the_database_arbitrates() {
 /// email holds across both processes (alone, each would allow 5).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_rate_limits_hold_across_nodes() {
-    let policy = policy_allowing(&[ORIGIN]);
+    // The test client stands behind a trusted proxy on loopback, so each run is a new client
+    // address (the Redis server outlives test runs, and so would a limit on 127.0.0.1).
+    let policy = format!(
+        "{}[trusted_proxies]\ncidrs = [\"127.0.0.1/32\"]\nheaders = [\"x-forwarded-for\"]\n",
+        policy_allowing(&[ORIGIN])
+    );
     let node = || {
         spawn_app_custom(&policy, false, Db::Sqlite, |s| {
             s.redis_url = Some("redis://127.0.0.1:6379".into());
@@ -113,6 +118,7 @@ async fn login_rate_limits_hold_across_nodes() {
         .unwrap()
         .as_nanos();
     let email = format!("limit-{nanos}@example.com");
+    let client = format!("2001:db8::{:x}", nanos & 0xffff_ffff);
     let mut answers = Vec::new();
     for i in 0..6 {
         let app = if i % 2 == 0 { &one } else { &two };
@@ -120,6 +126,7 @@ async fn login_rate_limits_hold_across_nodes() {
             .client
             .post(app.url("/api/auth/magic-link"))
             .header("origin", ORIGIN)
+            .header("x-forwarded-for", &client)
             .json(&json!({"email": email, "redirect": format!("{ORIGIN}/")}))
             .send()
             .await

@@ -90,17 +90,17 @@ pub const PER_CLIENT: Limit = Limit {
 };
 
 impl LoginService {
-    /// `shared_limits`: a Redis connection when several processes serve logins, so the rate
+    /// `shared_limits`: the Redis store when several processes serve logins, so the rate
     /// limits hold across them; `None` keeps them in this process.
     pub fn new(
         db: DatabaseConnection,
         keys: JwtKeys,
         mailer: Arc<dyn Mailer>,
         policy: Arc<PolicyStore>,
-        shared_limits: Option<redis::aio::ConnectionManager>,
+        shared_limits: Option<limits::SharedStore>,
     ) -> Self {
         let limiter = |name, limit| match &shared_limits {
-            Some(redis) => Limiter::shared(name, limit, redis.clone()),
+            Some(store) => Limiter::shared(name, limit, store.clone()),
             None => Limiter::local(name, limit),
         };
         Self {

@@ -64,7 +64,10 @@ for (const [key, byServer] of cases) {
   }
   if (medians.gavel && medians.node) {
     out.gavel_to_node = Object.fromEntries(
-      Object.keys(metrics).map((k) => [k, medians.node[k] ? Number((medians.gavel[k] / medians.node[k]).toFixed(2)) : null]),
+      Object.keys(metrics).map((k) => {
+        const [g, n] = [medians.gavel[k], medians.node[k]];
+        return [k, g === null || !n ? null : Number((g / n).toFixed(2))];
+      }),
     );
   }
   console.log(JSON.stringify(out));

@@ -176,7 +176,7 @@ function render() {
   const sales = $<HTMLSelectElement>("sale");
   const live = s.sales.filter((x) => !x.voided);
   sales.replaceChildren(...live.map((x) => new Option(`${s.players[x.player].name} → ${s.teams[x.team].name} (${x.price})`, String(x.player))));
-  $<HTMLButtonElement>("void").disabled = live.length === 0;
+  $<HTMLButtonElement>("void").disabled = live.length === 0 || name === "lobby" || name === "completed";
   $("rosters").replaceChildren(
     ...s.teams.map((t, i) => {
       const tr = document.createElement("tr");
