@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::clients::{Driven, js_dir};
-use common::{Db, drop_postgres, fresh_postgres, policy_allowing, spawn_app_custom};
+use common::{Db, TestApp, drop_postgres, fresh_postgres, policy_allowing, spawn_app_custom};
 use gavel::auth::Role;
 use serde_json::{Value, json};
 
@@ -96,37 +96,42 @@ async fn two_nodes_share_rooms_through_redis_and_the_database_arbitrates() {
     drop_postgres(&name).await;
 }
 
-/// With Redis configured, the login rate limits are kept there: a burst of 5 link requests per
-/// email holds across both processes (alone, each would allow 5).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_rate_limits_hold_across_nodes() {
-    // The test client stands behind a trusted proxy on loopback, so each run is a new client
-    // address (the Redis server outlives test runs, and so would a limit on 127.0.0.1).
-    let policy = format!(
+/// A policy that trusts a proxy on loopback, so each test can be its own client address (the
+/// Redis server outlives test runs, and so would a limit on 127.0.0.1).
+fn policy_behind_proxy() -> String {
+    format!(
         "{}[trusted_proxies]\ncidrs = [\"127.0.0.1/32\"]\nheaders = [\"x-forwarded-for\"]\n",
         policy_allowing(&[ORIGIN])
-    );
-    let node = || {
-        spawn_app_custom(&policy, false, Db::Sqlite, |s| {
-            s.redis_url = Some("redis://127.0.0.1:6379".into());
-        })
-    };
-    let (one, two) = (node().await, node().await);
-    // Unique per run: the Redis server outlives test runs.
+    )
+}
+
+/// An email and a client address of their own for this run.
+fn fresh_requester() -> (String, String) {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let email = format!("limit-{nanos}@example.com");
-    let client = format!("2001:db8::{:x}", nanos & 0xffff_ffff);
+    (
+        format!("limit-{nanos}@example.com"),
+        format!("2001:db8::{:x}", nanos & 0xffff_ffff),
+    )
+}
+
+/// Six login-link requests for `email` from `client`, sent to `nodes` in turn: each answer's
+/// status and `Retry-After`.
+async fn six_link_requests(
+    nodes: &[&TestApp],
+    email: &str,
+    client: &str,
+) -> Vec<(u16, Option<u64>)> {
     let mut answers = Vec::new();
     for i in 0..6 {
-        let app = if i % 2 == 0 { &one } else { &two };
+        let app = nodes[i % nodes.len()];
         let resp = app
             .client
             .post(app.url("/api/auth/magic-link"))
             .header("origin", ORIGIN)
-            .header("x-forwarded-for", &client)
+            .header("x-forwarded-for", client)
             .json(&json!({"email": email, "redirect": format!("{ORIGIN}/")}))
             .send()
             .await
@@ -137,18 +142,107 @@ async fn login_rate_limits_hold_across_nodes() {
             .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
         answers.push((resp.status().as_u16(), retry));
     }
+    answers
+}
+
+/// Five 202s, then a 429 asking to come back within one period (3 minutes).
+fn assert_burst_of_five(answers: &[(u16, Option<u64>)]) {
     assert_eq!(
         answers.iter().map(|a| a.0).collect::<Vec<_>>(),
         [202, 202, 202, 202, 202, 429],
         "{answers:?}"
     );
-    // The next request is allowed one period (3 minutes) after the first.
     let retry = answers[5].1.expect("Retry-After on 429");
     assert!((1..=180).contains(&retry), "{retry}");
+}
+
+/// With Redis configured, the login rate limits are kept there: a burst of 5 link requests per
+/// email holds across both processes (alone, each would allow 5).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_rate_limits_hold_across_nodes() {
+    let policy = policy_behind_proxy();
+    let node = || {
+        spawn_app_custom(&policy, false, Db::Sqlite, |s| {
+            s.redis_url = Some("redis://127.0.0.1:6379".into());
+        })
+    };
+    let (one, two) = (node().await, node().await);
+    let (email, client) = fresh_requester();
+    assert_burst_of_five(&six_link_requests(&[&one, &two], &email, &client).await);
     // Readiness covers the Redis the node depends on.
     let ready: Value = one.get_json("/readyz").await;
     assert_eq!(ready["redis"], "ok", "{ready}");
     assert_eq!(ready["status"], "ready", "{ready}");
     one.finish().await;
     two.finish().await;
+}
+
+/// A Redis server of the test's own, killed under a running node: the node keeps serving,
+/// says it is degraded (not unready), and still limits login links, on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_limits_fall_back_to_the_process_when_redis_dies() {
+    let redis = OwnRedis::start().await;
+    let app = spawn_app_custom(&policy_behind_proxy(), false, Db::Sqlite, |s| {
+        s.redis_url = Some(redis.url.clone());
+    })
+    .await;
+    let ready: Value = app.get_json("/readyz").await;
+    assert_eq!(
+        (&ready["status"], &ready["redis"]),
+        (&json!("ready"), &json!("ok")),
+        "{ready}"
+    );
+    drop(redis); // SIGKILL, waited for
+    let ready: Value = app.get_json("/readyz").await;
+    assert_eq!(ready["status"], "degraded", "{ready}");
+    assert_eq!(ready["database"], "ok", "{ready}");
+    assert_ne!(ready["redis"], "ok", "{ready}");
+    let (email, client) = fresh_requester();
+    assert_burst_of_five(&six_link_requests(&[&app], &email, &client).await);
+    app.finish().await;
+}
+
+/// `redis-server` (Debian's, beside the machine's own) on a free port, with nothing on disk;
+/// killed when dropped.
+struct OwnRedis {
+    child: std::process::Child,
+    url: String,
+}
+
+impl OwnRedis {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (Debian's redis-server package) runs");
+        let started = std::time::Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not listen"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Self {
+            child,
+            url: format!("redis://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
