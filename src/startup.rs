@@ -159,17 +159,20 @@ impl Application {
         };
         // With several processes (Redis configured) the login rate limits are kept in Redis,
         // so they hold across the processes, not once per process; readiness pings it.
-        let redis_store = match &settings.redis_url {
+        let redis = match &settings.redis_url {
             Some(url) => Some(
-                crate::login::limits::SharedStore::connect(
-                    url,
-                    settings.jwt_secret.value.as_bytes(),
-                )
-                .await
-                .map_err(|e| crate::realtime::RedisError(e.to_string()))?,
+                crate::realtime::pubsub::connect(url)
+                    .await
+                    .map_err(|e| crate::realtime::RedisError(e.to_string()))?,
             ),
             None => None,
         };
+        let redis_store = redis.as_ref().map(|(conn, _)| {
+            crate::login::limits::SharedStore::new(
+                conn.clone(),
+                settings.jwt_secret.value.as_bytes(),
+            )
+        });
         let login = Arc::new(crate::login::LoginService::new(
             db.clone(),
             JwtKeys::new(settings.jwt_secret.value.as_bytes()),
@@ -195,9 +198,9 @@ impl Application {
             settings.disconnect_denied_sessions,
         ));
         let house = crate::auction::house::AuctionHouse::new(auctions.clone(), deadlines.clone());
-        let realtime = match &settings.redis_url {
-            Some(url) => {
-                Realtime::with_redis(url, keys.clone(), house.clone(), published_rx).await?
+        let realtime = match redis {
+            Some((_, driver)) => {
+                Realtime::with_redis(driver, keys.clone(), house.clone(), published_rx).await?
             }
             None => Realtime::new(keys.clone(), house.clone(), published_rx),
         };

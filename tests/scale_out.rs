@@ -202,10 +202,11 @@ async fn login_limits_fall_back_to_the_process_when_redis_dies() {
     app.finish().await;
 }
 
-/// `redis-server` (Debian's, beside the machine's own) on a free port, with nothing on disk;
-/// killed when dropped.
+/// `redis-server` (Debian's, beside the machine's own) on a port of its own, with nothing on
+/// disk; killed (SIGKILL, waited for) when dropped.
 struct OwnRedis {
     child: std::process::Child,
+    port: u16,
     url: String,
 }
 
@@ -216,6 +217,10 @@ impl OwnRedis {
             .local_addr()
             .unwrap()
             .port();
+        Self::start_on(port).await
+    }
+
+    async fn start_on(port: u16) -> Self {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -235,6 +240,7 @@ impl OwnRedis {
         }
         Self {
             child,
+            port,
             url: format!("redis://127.0.0.1:{port}"),
         }
     }
@@ -245,4 +251,77 @@ impl Drop for OwnRedis {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Redis restarts under two running nodes: without restarting either node, a client on one
+/// again receives live what the other commits — the adapter reconnects and subscribes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_span_the_nodes_again_after_redis_restarts() {
+    let redis = OwnRedis::start().await;
+    let name = fresh_postgres().await;
+    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    let policy = policy_allowing(&[ORIGIN]);
+    let node = |url: String, redis: String| {
+        spawn_app_custom(&policy, false, Db::Sqlite, move |s| {
+            s.database_url = url;
+            s.redis_url = Some(redis);
+        })
+    };
+    let one = node(url.clone(), redis.url.clone()).await;
+    let two = node(url.clone(), redis.url.clone()).await;
+    let (status, created) = one
+        .call(
+            "comm",
+            "POST",
+            "/api/auctions",
+            Some(json!({
+                "name": "redis restarts",
+                "settings": {"roster_slots": 2},
+                "teams": [{"name": "A", "manager": "ann"}, {"name": "B", "manager": "bob"}],
+                "players": (0..4).map(|i| json!({"name": format!("P{i}"), "rank": i + 1})).collect::<Vec<_>>(),
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().expect("created");
+    let mut watcher = Driven::spawn({
+        let mut cmd = Command::new("node");
+        cmd.arg(js_dir().join("redis_restart.mjs"))
+            .args([&two.base, ORIGIN, &id.to_string()])
+            .arg(one.keys.mint("bob", Role::User, Duration::from_secs(600)))
+            .current_dir(js_dir());
+        cmd
+    });
+    tokio::task::block_in_place(|| watcher.expect_event("joined", Duration::from_secs(30)));
+
+    let port = redis.port;
+    drop(redis);
+    let _redis = OwnRedis::start_on(port).await;
+    for app in [&one, &two] {
+        app.eventually(
+            "the node is connected to Redis again",
+            Duration::from_secs(30),
+            || async {
+                let ready: Value = app.get_json("/readyz").await;
+                ready["redis"] == "ok"
+            },
+        )
+        .await;
+    }
+
+    let (status, started) = one
+        .call("comm", "POST", &format!("/api/auctions/{id}/start"), None)
+        .await;
+    assert_eq!(status, 200, "{started}");
+    let live =
+        tokio::task::block_in_place(|| watcher.expect_event("live", Duration::from_secs(60)));
+    assert_eq!(
+        live["resyncs"], 0,
+        "delivered through Redis, not by a resync: {live}"
+    );
+    assert_eq!(live["gapless"], true, "{live}");
+    tokio::task::block_in_place(|| watcher.finish(Duration::from_secs(30)));
+    one.finish().await;
+    two.finish().await;
+    drop_postgres(&name).await;
 }

@@ -71,14 +71,14 @@ pub struct SharedStore {
 }
 
 impl SharedStore {
-    /// Connects (a connection that reconnects by itself). `key_secret` is shared by every
+    /// On `redis` (a connection that reconnects by itself). `key_secret` is shared by every
     /// process (the JWT secret), so they all name a key alike.
-    pub async fn connect(url: &str, key_secret: &[u8]) -> redis::RedisResult<Self> {
-        Ok(Self {
-            redis: redis::Client::open(url)?.get_connection_manager().await?,
+    pub fn new(redis: ConnectionManager, key_secret: &[u8]) -> Self {
+        Self {
+            redis,
             key_secret: key_secret.into(),
             down_until: Arc::default(),
-        })
+        }
     }
 
     /// Whether Redis answers a PING within a second.

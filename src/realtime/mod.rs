@@ -8,6 +8,7 @@
 mod auction_events;
 pub mod broadcast;
 mod endpoint;
+pub mod pubsub;
 
 use serde::Deserialize;
 use std::sync::Arc;
@@ -116,30 +117,18 @@ impl Realtime {
         Self::assemble(io, SocketIoEndpoint::new(svc), published)
     }
 
-    /// Several processes: rooms span them through Redis (socketioxide-redis), so a broadcast
-    /// from the process that committed reaches sockets on every other.
+    /// Several processes: rooms span them through Redis (socketioxide-redis, on the
+    /// self-healing [`pubsub::PubSubDriver`]), so a broadcast from the process that committed
+    /// reaches sockets on every other.
     pub async fn with_redis(
-        url: &str,
+        driver: pubsub::PubSubDriver,
         keys: JwtKeys,
         house: AuctionHouse,
         published: UnboundedReceiver<Published>,
     ) -> Result<Self, RedisError> {
-        use socketioxide_redis::drivers::redis::redis_client as redis;
-        use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
-        // The adapter's pub/sub runs on one multiplexed connection: that needs RESP3.
-        let url = if url.contains("protocol=") {
-            url.to_owned()
-        } else {
-            format!(
-                "{url}{}protocol=resp3",
-                if url.contains('?') { '&' } else { '?' }
-            )
-        };
-        let client = redis::Client::open(url).map_err(|e| RedisError(e.to_string()))?;
-        let adapter = RedisAdapterCtr::new_with_redis(&client)
-            .await
-            .map_err(|e| RedisError(e.to_string()))?;
-        type Redis = RedisAdapter<socketioxide::adapter::Emitter>;
+        use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
+        let adapter = RedisAdapterCtr::new_with_driver(driver, RedisAdapterConfig::default());
+        type Redis = CustomRedisAdapter<socketioxide::adapter::Emitter, pubsub::PubSubDriver>;
         let (svc, io) = builder(keys, house)
             .with_adapter::<Redis>(adapter)
             .build_svc();
