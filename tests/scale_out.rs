@@ -181,9 +181,10 @@ async fn login_rate_limits_hold_across_nodes() {
 /// says it is degraded (not unready), and still limits login links, on its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_limits_fall_back_to_the_process_when_redis_dies() {
-    let redis = OwnRedis::start().await;
+    let socket = tempfile::tempdir().unwrap();
+    let redis = OwnRedis::start(socket.path()).await;
     let app = spawn_app_custom(&policy_behind_proxy(), false, Db::Sqlite, |s| {
-        s.redis_url = Some(redis.url.clone());
+        s.redis_url = Some(OwnRedis::url(socket.path()));
     })
     .await;
     let ready: Value = app.get_json("/readyz").await;
@@ -202,47 +203,42 @@ async fn login_limits_fall_back_to_the_process_when_redis_dies() {
     app.finish().await;
 }
 
-/// `redis-server` (Debian's, beside the machine's own) on a port of its own, with nothing on
-/// disk; killed (SIGKILL, waited for) when dropped.
+/// `redis-server` (Debian's, beside the machine's own) listening only on a Unix socket in `dir`
+/// (no port to race for), with nothing on disk; killed (SIGKILL, waited for) when dropped.
 struct OwnRedis {
     child: std::process::Child,
-    port: u16,
-    url: String,
 }
 
 impl OwnRedis {
-    async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::start_on(port).await
-    }
-
-    async fn start_on(port: u16) -> Self {
+    async fn start(dir: &std::path::Path) -> Self {
+        let path = dir.join("redis.sock");
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
+            .args(["--port", "0", "--unixsocket"])
+            .arg(&path)
+            .args([
+                "--unixsocketperm",
+                "700",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server (Debian's redis-server package) runs");
         let started = std::time::Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
+        while tokio::net::UnixStream::connect(&path).await.is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "redis-server did not listen"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Self {
-            child,
-            port,
-            url: format!("redis://127.0.0.1:{port}"),
-        }
+        Self { child }
+    }
+
+    fn url(dir: &std::path::Path) -> String {
+        format!("redis+unix://{}", dir.join("redis.sock").display())
     }
 }
 
@@ -253,11 +249,13 @@ impl Drop for OwnRedis {
     }
 }
 
-/// Redis restarts under two running nodes: without restarting either node, a client on one
-/// again receives live what the other commits — the adapter reconnects and subscribes again.
+/// Redis goes away under two running nodes. Restarted, a client on one again receives live what
+/// the other commits (the adapter reconnects and subscribes again). Down, what a node commits
+/// still reaches its own clients live, and the other node's clients through the seq check.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rooms_span_the_nodes_again_after_redis_restarts() {
-    let redis = OwnRedis::start().await;
+async fn rooms_survive_redis_going_away() {
+    let socket = tempfile::tempdir().unwrap();
+    let redis = OwnRedis::start(socket.path()).await;
     let name = fresh_postgres().await;
     let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
     let policy = policy_allowing(&[ORIGIN]);
@@ -267,16 +265,17 @@ async fn rooms_span_the_nodes_again_after_redis_restarts() {
             s.redis_url = Some(redis);
         })
     };
-    let one = node(url.clone(), redis.url.clone()).await;
-    let two = node(url.clone(), redis.url.clone()).await;
+    let one = node(url.clone(), OwnRedis::url(socket.path())).await;
+    let two = node(url.clone(), OwnRedis::url(socket.path())).await;
     let (status, created) = one
         .call(
             "comm",
             "POST",
             "/api/auctions",
             Some(json!({
-                "name": "redis restarts",
-                "settings": {"roster_slots": 2},
+                "name": "redis goes away",
+                // No automatic nomination during the test: every event comes from it.
+                "settings": {"roster_slots": 2, "nomination_secs": 600},
                 "teams": [{"name": "A", "manager": "ann"}, {"name": "B", "manager": "bob"}],
                 "players": (0..4).map(|i| json!({"name": format!("P{i}"), "rank": i + 1})).collect::<Vec<_>>(),
             })),
@@ -284,19 +283,20 @@ async fn rooms_span_the_nodes_again_after_redis_restarts() {
         .await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_i64().expect("created");
-    let mut watcher = Driven::spawn({
+    let token = |sub: &str| one.keys.mint(sub, Role::User, Duration::from_secs(600));
+    let mut members = Driven::spawn({
         let mut cmd = Command::new("node");
         cmd.arg(js_dir().join("redis_restart.mjs"))
-            .args([&two.base, ORIGIN, &id.to_string()])
-            .arg(one.keys.mint("bob", Role::User, Duration::from_secs(600)))
+            .args([&one.base, &two.base, ORIGIN, &id.to_string()])
+            .args([token("ann"), token("bob")])
             .current_dir(js_dir());
         cmd
     });
-    tokio::task::block_in_place(|| watcher.expect_event("joined", Duration::from_secs(30)));
+    tokio::task::block_in_place(|| members.expect_event("joined", Duration::from_secs(30)));
 
-    let port = redis.port;
+    // Restarted: both nodes connect again by themselves.
     drop(redis);
-    let _redis = OwnRedis::start_on(port).await;
+    let redis = OwnRedis::start(socket.path()).await;
     for app in [&one, &two] {
         app.eventually(
             "the node is connected to Redis again",
@@ -308,19 +308,52 @@ async fn rooms_span_the_nodes_again_after_redis_restarts() {
         )
         .await;
     }
-
     let (status, started) = one
         .call("comm", "POST", &format!("/api/auctions/{id}/start"), None)
         .await;
     assert_eq!(status, 200, "{started}");
     let live =
-        tokio::task::block_in_place(|| watcher.expect_event("live", Duration::from_secs(60)));
+        tokio::task::block_in_place(|| members.expect_event("live", Duration::from_secs(60)));
     assert_eq!(
         live["resyncs"], 0,
         "delivered through Redis, not by a resync: {live}"
     );
     assert_eq!(live["gapless"], true, "{live}");
-    tokio::task::block_in_place(|| watcher.finish(Duration::from_secs(30)));
+
+    // Down: a nomination committed on node one.
+    drop(redis);
+    let nominator = ["ann", "bob"][live["nominator"].as_u64().expect("nominator") as usize];
+    let (status, nominated) = one
+        .call(
+            nominator,
+            "POST",
+            &format!("/api/auctions/{id}/lots"),
+            Some(json!({"player": 0, "opening_bid": 1})),
+        )
+        .await;
+    assert_eq!(status, 200, "{nominated}");
+    let after = tokio::task::block_in_place(|| {
+        members.expect_event("after-outage", Duration::from_secs(60))
+    });
+    assert_eq!(
+        after["near_resyncs"], 0,
+        "node one's own client, live: {after}"
+    );
+    assert_eq!(
+        after["far_resyncs"], 1,
+        "node two's client, by one resync: {after}"
+    );
+    assert_eq!(after["gapless"], true, "{after}");
+    let (_, state) = one
+        .call("comm", "GET", &format!("/api/auctions/{id}/state"), None)
+        .await;
+    assert_eq!(
+        after["last"],
+        json!([state["seq"], state["seq"]]),
+        "{after}"
+    );
+    tokio::task::block_in_place(|| members.finish(Duration::from_secs(30)));
+    let _redis = OwnRedis::start(socket.path()).await; // lets the nodes shut down as usual
     one.finish().await;
     two.finish().await;
     drop_postgres(&name).await;

@@ -101,7 +101,11 @@ export interface ClientToServer {
     req: { auction_id: number; lot_id: number; amount: number; client_bid_id?: string; expected_version?: number },
     ack: (a: Ack) => void,
   ) => void;
-  "time:sync": (req: { sent: number }, ack: (a: { ok: true; server_now: number; client: { sent: number } }) => void) => void;
+  /** The server clock; naming a joined auction also returns its latest `seq` (behind it: resync). */
+  "time:sync": (
+    req: { sent: number; auction_id?: number },
+    ack: (a: { ok: true; server_now: number; client: { sent: number; auction_id?: number }; seq?: number }) => void,
+  ) => void;
 }
 
 /** The names of the events that advance an auction's `seq`. */

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait, sea_query::Expr,
+    QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
@@ -163,6 +163,17 @@ impl AuctionService {
             state: serde_json::from_value(row.state)?,
             seq: row.seq,
         })
+    }
+
+    /// The latest committed `seq` alone (no state read).
+    pub async fn latest_seq(&self, auction_id: i64) -> Result<i64, ServiceError> {
+        auctions::Entity::find_by_id(auction_id)
+            .select_only()
+            .column(auctions::Column::Seq)
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound)
     }
 
     /// The current state and the `seq` it reflects.

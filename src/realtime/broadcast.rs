@@ -95,7 +95,14 @@ pub fn spawn<A: Adapter>(
             for (seq, event) in &p.events {
                 for (name, body) in messages(p.auction_id, *seq, event, &p.state, p.server_now) {
                     if let Err(e) = ns.clone().to(room.clone()).emit(name, &body).await {
-                        tracing::warn!(auction = p.auction_id, seq, event = name, error = %e, "broadcast failed");
+                        // The adapter gives up before its local delivery when Redis fails:
+                        // this process's sockets get it anyway; the others' clients catch up
+                        // by seq.
+                        tracing::warn!(auction = p.auction_id, seq, event = name, error = %e, "broadcast to other processes failed; delivering locally");
+                        if let Err(e) = ns.clone().local().to(room.clone()).emit(name, &body).await
+                        {
+                            tracing::warn!(auction = p.auction_id, seq, event = name, error = %e, "broadcast failed");
+                        }
                     }
                 }
             }

@@ -2,7 +2,7 @@
 //!
 //! Namespace `/auction`. The handshake `auth` payload carries the JWT (`{"token": "…"}`); a
 //! missing or bad one gets a `connect_error` with the reason. `time:sync` answers with the
-//! server clock; the auction's events are in `auction_events` (client → server) and
+//! server clock (and a joined auction's latest `seq`); the auction's events are in `auction_events` (client → server) and
 //! `broadcast` (server → clients, after commit).
 
 mod auction_events;
@@ -65,9 +65,22 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
     tracing::debug!(sid = %socket.id, sub, transport = ?socket.transport_type(), "socket connected");
     socket.on(
         "time:sync",
-        async |ack: AckSender<A>, Data(client): Data<serde_json::Value>| {
-            let _ = ack
-                .send(&serde_json::json!({ "ok": true, "server_now": now_ms(), "client": client }));
+        async |socket: SocketRef<A>,
+               ack: AckSender<A>,
+               Data(client): Data<serde_json::Value>,
+               State(house): State<AuctionHouse>| {
+            let mut answer =
+                serde_json::json!({ "ok": true, "server_now": now_ms(), "client": client });
+            // Naming a joined auction also asks for its latest seq: a client that is behind
+            // (a broadcast lost while Redis was away, or a process that died between commit
+            // and broadcast) finds out even when no further event comes, and resyncs.
+            if let Some(id) = client.get("auction_id").and_then(serde_json::Value::as_i64)
+                && socket.rooms().contains(&broadcast::room(id).into())
+                && let Ok(seq) = house.service().latest_seq(id).await
+            {
+                answer["seq"] = seq.into();
+            }
+            let _ = ack.send(&answer);
         },
     );
     auction_events::register(&socket);

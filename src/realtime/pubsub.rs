@@ -5,25 +5,38 @@
 //! that process never hears from the others again until it is restarted itself. This driver
 //! runs the adapter on a [`ConnectionManager`] instead — RESP3, so it notices a dropped
 //! connection by itself, reconnects with backoff, and subscribes to the adapter's channels
-//! again (any command, e.g. a readiness probe, also triggers a reconnect after a longer outage).
-//! Broadcasts published while Redis was away are lost; clients catch up by `seq` when they
-//! resync.
+//! again (a PING every 2 s keeps it trying after a longer outage).
+//!
+//! While Redis is away, publishing fails fast (after one 0.5 s attempt, for 5 s at a time) so
+//! that broadcasts go on locally without waiting (see `broadcast.rs`); what other processes
+//! missed, their clients fetch when `time:sync` shows them behind.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, FromRedisValue, PushInfo, PushKind};
 use socketioxide_redis::drivers::{ChanItem, Driver, MessageStream};
 use tokio::sync::mpsc;
 
+use crate::auction::deadlines::now_ms;
+
 type Handlers = Arc<RwLock<HashMap<String, mpsc::Sender<ChanItem>>>>;
+
+/// How long one publish may wait for Redis.
+const PUBLISH_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long publishing is skipped after a failure (the connection heals meanwhile).
+const PAUSE_AFTER_FAILURE_MS: u64 = 5_000;
 
 /// The adapter's pub/sub over a self-healing connection.
 #[derive(Clone)]
 pub struct PubSubDriver {
     conn: ConnectionManager,
     handlers: Handlers,
+    /// Until when (ms) publishing fails at once; 0 while Redis answers.
+    paused_until: Arc<AtomicU64>,
 }
 
 /// Connects to `url` (RESP3 is asked for when the URL does not say: pub/sub messages arrive as
@@ -48,7 +61,35 @@ pub async fn connect(url: &str) -> redis::RedisResult<(ConnectionManager, PubSub
     let conn = redis::Client::open(url)?
         .get_connection_manager_with_config(config)
         .await?;
-    Ok((conn.clone(), PubSubDriver { conn, handlers }))
+    keep_alive(conn.clone(), Arc::downgrade(&handlers));
+    let driver = PubSubDriver {
+        conn: conn.clone(),
+        handlers,
+        paused_until: Arc::default(),
+    };
+    Ok((conn, driver))
+}
+
+/// The manager gives up reconnecting after a few retries (~6 s) until a command asks again: a
+/// process that neither publishes nor is probed would stay cut off. A PING every 2 s asks
+/// again, for as long as the driver lives.
+fn keep_alive(
+    conn: ConnectionManager,
+    alive: std::sync::Weak<RwLock<HashMap<String, mpsc::Sender<ChanItem>>>>,
+) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(2));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while alive.strong_count() > 0 {
+            every.tick().await;
+            let mut conn = conn.clone();
+            let _ = tokio::time::timeout(
+                Duration::from_secs(1),
+                redis::cmd("PING").query_async::<redis::Value>(&mut conn),
+            )
+            .await;
+        }
+    });
 }
 
 /// A message on a channel goes to that channel's subscriber; anything else is not ours.
@@ -68,9 +109,10 @@ fn deliver_push(push: PushInfo, handlers: &Handlers) {
         return;
     };
     if let Some(tx) = handlers.read().expect("handlers lock").get(&chan)
-        && let Err(e) = tx.try_send((chan, body))
+        && let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send((chan, body))
     {
-        tracing::warn!(error = %e, "Socket.IO adapter channel full: a cross-process message was dropped");
+        // A closed channel is an adapter shutting down: nothing to say.
+        tracing::warn!("Socket.IO adapter channel full: a cross-process message was dropped");
     }
 }
 
@@ -78,11 +120,36 @@ impl Driver for PubSubDriver {
     type Error = redis::RedisError;
 
     async fn publish(&self, chan: String, val: Vec<u8>) -> Result<(), Self::Error> {
-        self.conn
-            .clone()
-            .publish::<_, _, redis::Value>(chan, val)
-            .await?;
-        Ok(())
+        if now_ms() < self.paused_until.load(Ordering::Relaxed) {
+            return Err((redis::ErrorKind::Io, "Redis unavailable: publishing paused").into());
+        }
+        let mut conn = self.conn.clone();
+        let failure = match tokio::time::timeout(
+            PUBLISH_TIMEOUT,
+            conn.publish::<_, _, redis::Value>(chan, val),
+        )
+        .await
+        {
+            Ok(Ok(_)) => {
+                if self.paused_until.swap(0, Ordering::Relaxed) != 0 {
+                    tracing::info!("Redis answers again: broadcasts reach the other processes");
+                }
+                return Ok(());
+            }
+            Ok(Err(e)) => e,
+            Err(_) => (
+                redis::ErrorKind::Io,
+                "Redis did not answer a publish within 0.5 s",
+            )
+                .into(),
+        };
+        let was = self
+            .paused_until
+            .swap(now_ms() + PAUSE_AFTER_FAILURE_MS, Ordering::Relaxed);
+        if was == 0 {
+            tracing::error!(error = %failure, "Redis failed: broadcasts reach this process's sockets only until it answers");
+        }
+        Err(failure)
     }
 
     async fn subscribe(

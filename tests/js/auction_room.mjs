@@ -90,6 +90,24 @@ export class Member {
     return ack;
   }
 
+  /**
+   * `time:sync` naming the auction: the ack carries its latest seq. Behind it (a broadcast that
+   * never came), the member resyncs — as the page does periodically. Returns whether it was.
+   */
+  async checkSeq() {
+    if (this.checking) return false; // one at a time: a resync in flight answers the next check
+    this.checking = true;
+    try {
+      const ack = await this.socket.timeout(30000).emitWithAck("time:sync", { sent: Date.now(), auction_id: this.auctionId });
+      if (typeof ack.seq !== "number" || this.lastSeq === null || ack.seq <= this.lastSeq) return false;
+      this.resyncs += 1;
+      await this.join(this.lastSeq);
+      return true;
+    } finally {
+      this.checking = false;
+    }
+  }
+
   async emit(event, payload) {
     return this.socket.timeout(30000).emitWithAck(event, { auction_id: this.auctionId, ...payload });
   }

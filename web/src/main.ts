@@ -281,9 +281,15 @@ async function resync() {
 async function syncClock() {
   if (!room) return;
   const sent = Date.now();
-  const ack = await room.socket.timeout(5000).emitWithAck("time:sync", { sent }).catch(() => null);
-  if (ack) room.offset = ack.server_now - (sent + (Date.now() - sent) / 2);
+  const ack = await room.socket.timeout(5000).emitWithAck("time:sync", { sent, auction_id: room.id }).catch(() => null);
+  if (!ack) return;
+  room.offset = ack.server_now - (sent + (Date.now() - sent) / 2);
+  // Behind the auction's latest seq with no event to show it (a broadcast lost between
+  // server processes): fetch what was missed.
+  if (ack.seq !== undefined && room.seq !== null && ack.seq > room.seq) void resync();
 }
+// The clock drifts and broadcasts can be lost: check both every 15 s.
+setInterval(() => room?.socket.connected && void syncClock(), 15000);
 
 // The indicator shows only after two seconds without a connection.
 let offlineTimer: number | undefined;
