@@ -274,8 +274,8 @@ async fn rooms_survive_redis_going_away() {
             "/api/auctions",
             Some(json!({
                 "name": "redis goes away",
-                // No automatic nomination during the test: every event comes from it.
-                "settings": {"roster_slots": 2, "nomination_secs": 600},
+                // No automatic nomination or sale during the test: every event comes from it.
+                "settings": {"roster_slots": 2, "nomination_secs": 600, "bid_secs": 600},
                 "teams": [{"name": "A", "manager": "ann"}, {"name": "B", "manager": "bob"}],
                 "players": (0..4).map(|i| json!({"name": format!("P{i}"), "rank": i + 1})).collect::<Vec<_>>(),
             })),

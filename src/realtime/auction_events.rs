@@ -126,13 +126,12 @@ async fn join<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: Join
         Err(e) => return house_error(&e),
     };
     socket.join(room(req.auction_id));
-    let _ = socket
-        .to(room(req.auction_id))
-        .emit(
-            "presence",
-            &json!({ "auction_id": req.auction_id, "sub": who, "online": true }),
-        )
-        .await;
+    super::broadcast::emit_to_room(
+        || socket.to(room(req.auction_id)),
+        "presence",
+        &json!({ "auction_id": req.auction_id, "sub": who, "online": true }),
+    )
+    .await;
     let service = house.service();
     let snapshot = match service.stored(req.auction_id).await {
         Ok(s) => s,

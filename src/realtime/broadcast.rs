@@ -9,8 +9,9 @@
 //! anything at or below it, and on a gap (or a reconnect) sends `auction:join` with `last_seq`.
 
 use serde_json::{Value, json};
-use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
+use socketioxide::operators::BroadcastOperators;
+use socketioxide::{BroadcastError, SocketIo};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
@@ -94,18 +95,30 @@ pub fn spawn<A: Adapter>(
             let room = room(p.auction_id);
             for (seq, event) in &p.events {
                 for (name, body) in messages(p.auction_id, *seq, event, &p.state, p.server_now) {
-                    if let Err(e) = ns.clone().to(room.clone()).emit(name, &body).await {
-                        // The adapter gives up before its local delivery when Redis fails:
-                        // this process's sockets get it anyway; the others' clients catch up
-                        // by seq.
-                        tracing::warn!(auction = p.auction_id, seq, event = name, error = %e, "broadcast to other processes failed; delivering locally");
-                        if let Err(e) = ns.clone().local().to(room.clone()).emit(name, &body).await
-                        {
-                            tracing::warn!(auction = p.auction_id, seq, event = name, error = %e, "broadcast failed");
-                        }
-                    }
+                    emit_to_room(|| ns.clone().to(room.clone()), name, &body).await;
                 }
             }
         }
     })
+}
+
+/// Emits to a room across processes. The Redis adapter publishes first and, when that fails,
+/// skips this process's own sockets too; they get the message anyway (`local`), and the other
+/// processes' clients catch up by `seq` (`time:sync`). Only an adapter failure falls back: a
+/// failed send to one local socket (closing, full) already reached the rest.
+pub(super) async fn emit_to_room<A: Adapter>(
+    to_room: impl Fn() -> BroadcastOperators<A>,
+    name: &str,
+    body: &Value,
+) {
+    match to_room().emit(name, body).await {
+        Ok(()) => {}
+        Err(BroadcastError::Adapter(e)) => {
+            tracing::warn!(event = name, error = %e, "broadcast to other processes failed; delivering locally");
+            if let Err(e) = to_room().local().emit(name, body).await {
+                tracing::warn!(event = name, error = %e, "local broadcast failed");
+            }
+        }
+        Err(e) => tracing::warn!(event = name, error = %e, "broadcast failed"),
+    }
 }

@@ -88,13 +88,12 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
         // Presence is per auction: tell each room this socket had joined.
         for room in socket.rooms() {
             if let Some(id) = room.strip_prefix("auction:") {
-                let _ = socket
-                    .to(room.clone())
-                    .emit(
-                        "presence",
-                        &serde_json::json!({ "auction_id": id.parse::<i64>().ok(), "sub": sub, "online": false }),
-                    )
-                    .await;
+                broadcast::emit_to_room(
+                    || socket.to(room.clone()),
+                    "presence",
+                    &serde_json::json!({ "auction_id": id.parse::<i64>().ok(), "sub": sub, "online": false }),
+                )
+                .await;
             }
         }
     });

@@ -51,11 +51,14 @@ pub async fn connect(url: &str) -> redis::RedisResult<(ConnectionManager, PubSub
         )
     };
     let handlers: Handlers = Arc::default();
-    let deliver = handlers.clone();
+    // Weak: the connection (kept by the keep-alive task) must not keep the driver alive.
+    let deliver = Arc::downgrade(&handlers);
     let config = ConnectionManagerConfig::new()
         .set_automatic_resubscription()
         .set_push_sender(move |push: PushInfo| {
-            deliver_push(push, &deliver);
+            if let Some(handlers) = deliver.upgrade() {
+                deliver_push(push, &handlers);
+            }
             Ok::<(), std::convert::Infallible>(())
         });
     let conn = redis::Client::open(url)?

@@ -279,14 +279,15 @@ async function resync() {
 }
 
 async function syncClock() {
-  if (!room) return;
+  const asked = room;
+  if (!asked) return;
   const sent = Date.now();
-  const ack = await room.socket.timeout(5000).emitWithAck("time:sync", { sent, auction_id: room.id }).catch(() => null);
-  if (!ack) return;
-  room.offset = ack.server_now - (sent + (Date.now() - sent) / 2);
+  const ack = await asked.socket.timeout(5000).emitWithAck("time:sync", { sent, auction_id: asked.id }).catch(() => null);
+  if (!ack || room !== asked) return; // no answer, or another auction by now
+  asked.offset = ack.server_now - (sent + (Date.now() - sent) / 2);
   // Behind the auction's latest seq with no event to show it (a broadcast lost between
   // server processes): fetch what was missed.
-  if (ack.seq !== undefined && room.seq !== null && ack.seq > room.seq) void resync();
+  if (ack.seq !== undefined && asked.seq !== null && ack.seq > asked.seq) void resync();
 }
 // The clock drifts and broadcasts can be lost: check both every 15 s.
 setInterval(() => room?.socket.connected && void syncClock(), 15000);
