@@ -56,7 +56,7 @@ struct SharedRedis(Option<crate::login::limits::SharedStore>);
 /// Ready while the database answers. Redis failing makes the process *degraded*, not unready:
 /// every process shares the one Redis, so failing readiness on it would take them all out of
 /// the balancer at once, while without it they still serve (each process's own broadcasts and
-/// rate limits; clients on other processes catch up when they resync).
+/// rate limits; clients on other processes catch up through `time:sync`).
 #[handler]
 async fn readyz(
     gate: Data<&Arc<Gate>>,
@@ -157,8 +157,8 @@ impl Application {
                 Arc::new(crate::login::DevOutbox::new(200))
             }
         };
-        // With several processes (Redis configured) the login rate limits are kept in Redis,
-        // so they hold across the processes, not once per process; readiness pings it.
+        // With several processes (Redis configured): one self-healing connection for the
+        // Socket.IO adapter, the login rate limits (held across processes) and readiness.
         let redis = match &settings.redis_url {
             Some(url) => Some(
                 crate::realtime::pubsub::connect(url)

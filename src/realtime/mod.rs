@@ -2,8 +2,8 @@
 //!
 //! Namespace `/auction`. The handshake `auth` payload carries the JWT (`{"token": "…"}`); a
 //! missing or bad one gets a `connect_error` with the reason. `time:sync` answers with the
-//! server clock (and a joined auction's latest `seq`); the auction's events are in `auction_events` (client → server) and
-//! `broadcast` (server → clients, after commit).
+//! server clock (and a joined auction's latest `seq`); the auction's events are in
+//! `auction_events` (client → server) and `broadcast` (server → clients, after commit).
 
 mod auction_events;
 pub mod broadcast;

@@ -23,7 +23,9 @@ use tokio::sync::mpsc;
 
 use crate::auction::deadlines::now_ms;
 
-type Handlers = Arc<RwLock<HashMap<String, mpsc::Sender<ChanItem>>>>;
+/// Each subscribed channel's receiver in the adapter.
+type Channels = RwLock<HashMap<String, mpsc::Sender<ChanItem>>>;
+type Handlers = Arc<Channels>;
 
 /// How long one publish may wait for Redis.
 const PUBLISH_TIMEOUT: Duration = Duration::from_millis(500);
@@ -76,10 +78,7 @@ pub async fn connect(url: &str) -> redis::RedisResult<(ConnectionManager, PubSub
 /// The manager gives up reconnecting after a few retries (~6 s) until a command asks again: a
 /// process that neither publishes nor is probed would stay cut off. A PING every 2 s asks
 /// again, for as long as the driver lives.
-fn keep_alive(
-    conn: ConnectionManager,
-    alive: std::sync::Weak<RwLock<HashMap<String, mpsc::Sender<ChanItem>>>>,
-) {
+fn keep_alive(conn: ConnectionManager, alive: std::sync::Weak<Channels>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(2));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
