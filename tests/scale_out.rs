@@ -14,38 +14,64 @@ use serde_json::{Value, json};
 
 const ORIGIN: &str = "http://localhost:5173";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_share_rooms_through_redis_and_the_database_arbitrates() {
-    let name = fresh_postgres().await;
-    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-    let policy = policy_allowing(&[ORIGIN]);
-    let node = |url: String| {
-        spawn_app_custom(&policy, false, Db::Sqlite, move |s| {
-            s.database_url = url;
-            s.redis_url = Some("redis://127.0.0.1:6379".into());
+/// The machine's Redis, shared by the tests that do not stop it.
+const SHARED_REDIS: &str = "redis://127.0.0.1:6379";
+
+/// Two server processes on one Redis and, given `database`, one database (otherwise a SQLite
+/// file each).
+async fn two_nodes(policy: &str, database: Option<&str>, redis: &str) -> (TestApp, TestApp) {
+    let node = || {
+        spawn_app_custom(policy, false, Db::Sqlite, |s| {
+            if let Some(url) = database {
+                s.database_url = url.to_owned();
+            }
+            s.redis_url = Some(redis.to_owned());
         })
     };
-    let one = node(url.clone()).await;
-    let two = node(url.clone()).await;
-    let token = |sub: &str| one.keys.mint(sub, Role::User, Duration::from_secs(600));
-    let lots = 4u64;
-    let (status, created) = one
+    (node().await, node().await)
+}
+
+/// An auction created by `comm` on `node`: teams A (managed by ann) and B (bob), `players`
+/// players, `settings`.
+async fn auction_of_ann_and_bob(
+    node: &TestApp,
+    name: &str,
+    settings: Value,
+    players: usize,
+) -> i64 {
+    let (status, created) = node
         .call(
             "comm",
             "POST",
             "/api/auctions",
             Some(json!({
-                "name": "two nodes",
-                // 3 s: a lot opened on one node must outlive a bid's round trip through the
-                // other, on a loaded machine.
-                "settings": {"roster_slots": 3, "bid_secs": 3, "reset_secs": 3},
+                "name": name,
+                "settings": settings,
                 "teams": [{"name": "A", "manager": "ann"}, {"name": "B", "manager": "bob"}],
-                "players": (0..8).map(|i| json!({"name": format!("P{i}"), "rank": i + 1})).collect::<Vec<_>>(),
+                "players": (0..players).map(|i| json!({"name": format!("P{i}"), "rank": i + 1})).collect::<Vec<_>>(),
             })),
         )
         .await;
     assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_i64().expect("created");
+    created["id"].as_i64().expect("created")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_rooms_through_redis_and_the_database_arbitrates() {
+    let name = fresh_postgres().await;
+    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    let (one, two) = two_nodes(&policy_allowing(&[ORIGIN]), Some(&url), SHARED_REDIS).await;
+    let token = |sub: &str| one.keys.mint(sub, Role::User, Duration::from_secs(600));
+    let lots = 4u64;
+    let id = auction_of_ann_and_bob(
+        &one,
+        "two nodes",
+        // 3 s: a lot opened on one node must outlive a bid's round trip through the other, on
+        // a loaded machine.
+        json!({"roster_slots": 3, "bid_secs": 3, "reset_secs": 3}),
+        8,
+    )
+    .await;
     let args = vec![
         one.base.clone(),
         two.base.clone(),
@@ -160,13 +186,7 @@ fn assert_burst_of_five(answers: &[(u16, Option<u64>)]) {
 /// email holds across both processes (alone, each would allow 5).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_rate_limits_hold_across_nodes() {
-    let policy = policy_behind_proxy();
-    let node = || {
-        spawn_app_custom(&policy, false, Db::Sqlite, |s| {
-            s.redis_url = Some("redis://127.0.0.1:6379".into());
-        })
-    };
-    let (one, two) = (node().await, node().await);
+    let (one, two) = two_nodes(&policy_behind_proxy(), None, SHARED_REDIS).await;
     let (email, client) = fresh_requester();
     assert_burst_of_five(&six_link_requests(&[&one, &two], &email, &client).await);
     // Readiness covers the Redis the node depends on.
@@ -258,31 +278,20 @@ async fn rooms_survive_redis_going_away() {
     let redis = OwnRedis::start(socket.path()).await;
     let name = fresh_postgres().await;
     let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-    let policy = policy_allowing(&[ORIGIN]);
-    let node = |url: String, redis: String| {
-        spawn_app_custom(&policy, false, Db::Sqlite, move |s| {
-            s.database_url = url;
-            s.redis_url = Some(redis);
-        })
-    };
-    let one = node(url.clone(), OwnRedis::url(socket.path())).await;
-    let two = node(url.clone(), OwnRedis::url(socket.path())).await;
-    let (status, created) = one
-        .call(
-            "comm",
-            "POST",
-            "/api/auctions",
-            Some(json!({
-                "name": "redis goes away",
-                // No automatic nomination or sale during the test: every event comes from it.
-                "settings": {"roster_slots": 2, "nomination_secs": 600, "bid_secs": 600},
-                "teams": [{"name": "A", "manager": "ann"}, {"name": "B", "manager": "bob"}],
-                "players": (0..4).map(|i| json!({"name": format!("P{i}"), "rank": i + 1})).collect::<Vec<_>>(),
-            })),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_i64().expect("created");
+    let (one, two) = two_nodes(
+        &policy_allowing(&[ORIGIN]),
+        Some(&url),
+        &OwnRedis::url(socket.path()),
+    )
+    .await;
+    let id = auction_of_ann_and_bob(
+        &one,
+        "redis goes away",
+        // No automatic nomination or sale during the test: every event comes from it.
+        json!({"roster_slots": 2, "nomination_secs": 600, "bid_secs": 600}),
+        4,
+    )
+    .await;
     let token = |sub: &str| one.keys.mint(sub, Role::User, Duration::from_secs(600));
     let mut members = Driven::spawn({
         let mut cmd = Command::new("node");
