@@ -60,6 +60,12 @@ struct FileConfig {
     /// Serve the development outbox (login links!) at `/dev/outbox`; only honoured on a
     /// loopback bind and without SMTP.
     dev_outbox: Option<bool>,
+    /// A second listener for `/healthz`, `/readyz`, `/metrics` and the admin API, with its own
+    /// connection budget that public traffic cannot use up.
+    ops_bind: Option<String>,
+    /// Bounds on what a client can make the server hold or do.
+    #[serde(default)]
+    limits: Limits,
 }
 
 /// The JWT signing secret, and whether it was generated for this process only.
@@ -96,6 +102,78 @@ pub struct Settings {
     pub web_root: PathBuf,
     pub redis_url: Option<String>,
     pub dev_outbox: bool,
+    pub ops_bind: Option<SocketAddr>,
+    pub limits: Limits,
+}
+
+/// Everything a stranger on the network can make the server hold or do has a bound here
+/// (the `[limits]` table of the config file; the README lists the defaults).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Open connections in all (public listener).
+    pub max_connections: usize,
+    /// Open connections from one peer address; trusted proxies are exempt (they carry many
+    /// clients, which are bounded per client address at the Socket.IO session level).
+    pub max_connections_per_address: usize,
+    /// A connection must send a request's complete headers within this time.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// An idle keep-alive connection (no request in progress) is closed after this time.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// A request body must arrive whole within this time.
+    #[serde(with = "humantime_serde")]
+    pub body_read_timeout: Duration,
+    /// Request bodies: JSON commands, login and everything else.
+    pub max_body_bytes: usize,
+    /// Request bodies of the player import (JSON or CSV).
+    pub max_import_bytes: usize,
+    /// Engine.IO sessions open at once, in all and per client address.
+    pub max_sessions: usize,
+    pub max_sessions_per_address: usize,
+    /// A session that has not connected to a namespace within this time is closed.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Engine.IO `maxPayload`: the largest polling body and websocket message, in bytes.
+    pub max_payload: u64,
+    /// Client events per second per socket (a token bucket of `event_burst`).
+    pub events_per_second: u32,
+    pub event_burst: u32,
+    /// Client events per second per member, across all their sockets.
+    pub member_events_per_second: u32,
+    pub member_event_burst: u32,
+    /// Events refused by the rate limit in a row before the socket is disconnected.
+    pub rate_limited_before_disconnect: u32,
+    /// Refused bids stored per member and lot (the rest are answered, not stored).
+    pub stored_refusals_per_lot: u32,
+    /// WARN lines about denied requests per second, in all (the rest are summarized).
+    pub denial_logs_per_second: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 10_000,
+            max_connections_per_address: 256,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_read_timeout: Duration::from_secs(30),
+            max_body_bytes: 16 * 1024,
+            max_import_bytes: 1024 * 1024,
+            max_sessions: 10_000,
+            max_sessions_per_address: 64,
+            connect_timeout: Duration::from_secs(5),
+            max_payload: 100_000,
+            events_per_second: 20,
+            event_burst: 40,
+            member_events_per_second: 30,
+            member_event_burst: 60,
+            rate_limited_before_disconnect: 200,
+            stored_refusals_per_lot: 20,
+            denial_logs_per_second: 20,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,8 +231,16 @@ impl Settings {
                 generated: true,
             },
         };
+        let ops_bind = match env("GAVEL_OPS_BIND").or(file.ops_bind) {
+            None => None,
+            Some(text) => Some(text.parse().map_err(|_| {
+                ConfigError::Invalid(format!("ops bind address `{text}` is not host:port"))
+            })?),
+        };
         Ok(Self {
             bind,
+            ops_bind,
+            limits: file.limits,
             policy: env("GAVEL_POLICY")
                 .map(PathBuf::from)
                 .or(file.policy)

@@ -4,13 +4,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use poem::listener::AcceptorExt;
 use poem::web::Data;
-use poem::{EndpointExt, IntoEndpoint, IntoResponse, Route, Server, get, handler};
+use poem::{EndpointExt, IntoEndpoint, IntoResponse, Route, get, handler};
 
 use crate::api::{self, AdminApi};
 use crate::auth::JwtKeys;
 use crate::config::Settings;
+use crate::connections::body_limit::{self, BodyLimits};
+use crate::connections::{Caps, Listener, Timeouts};
 use crate::gate::{Gate, GateMiddleware, Metrics};
 use crate::policy::{PolicyError, PolicyStore};
 use crate::realtime::Realtime;
@@ -35,14 +36,22 @@ pub enum StartupError {
     Redis(#[from] crate::realtime::RedisError),
 }
 
-/// A built server, bound to its port, not yet serving.
+/// A built server, bound to its port(s), not yet serving.
 pub struct Application {
     addr: SocketAddr,
-    acceptor: poem::listener::BoxAcceptor,
+    listener: Listener,
     app: poem::endpoint::BoxEndpoint<'static>,
+    /// The operators' listener (health, metrics, admin), when `ops_bind` is set.
+    ops: Option<(Listener, poem::endpoint::BoxEndpoint<'static>)>,
     reloader: Arc<Reloader>,
     _watcher: Option<notify::RecommendedWatcher>,
 }
+
+/// The operators' listener is for a few probes and scrapes: a small budget of its own.
+const OPS_CAPS: Caps = Caps {
+    total: 64,
+    per_address: 32,
+};
 
 #[handler]
 fn healthz() -> &'static str {
@@ -52,6 +61,28 @@ fn healthz() -> &'static str {
 /// Redis, when several processes share it (broadcasts, rate limits); readiness reports it.
 #[derive(Clone)]
 struct SharedRedis(Option<crate::login::limits::SharedStore>);
+
+/// What handlers outside poem-openapi find in the request's data.
+struct Shared {
+    gate: Arc<Gate>,
+    keys: JwtKeys,
+    auctions: crate::auction::service::AuctionService,
+    deadlines: Arc<crate::auction::deadlines::Deadlines>,
+    login: Arc<crate::login::LoginService>,
+    redis: SharedRedis,
+}
+
+impl Shared {
+    fn attach(&self, routes: Route) -> impl poem::Endpoint + 'static {
+        routes
+            .data(self.gate.clone())
+            .data(self.keys.clone())
+            .data(self.auctions.clone())
+            .data(self.deadlines.clone())
+            .data(self.login.clone())
+            .data(self.redis.clone())
+    }
+}
 
 /// Ready while the database answers. Redis failing makes the process *degraded*, not unready:
 /// every process shares the one Redis, so failing readiness on it would take them all out of
@@ -102,13 +133,35 @@ fn no_page() -> poem::Response {
         )
 }
 
-/// The development outbox (login mail), when no SMTP server is configured.
+/// The development outbox (login mail), when no SMTP server is configured. It holds login
+/// links, so it answers only requests addressed to a loopback host (a forged or rebinding DNS
+/// name gets 404) and is mounted outside the gate: no CORS header ever lets another page read it.
 #[handler]
-fn outbox(login: Data<&Arc<crate::login::LoginService>>) -> poem::Response {
+fn outbox(req: &poem::Request, login: Data<&Arc<crate::login::LoginService>>) -> poem::Response {
+    let host = req
+        .headers()
+        .get(poem::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if !is_loopback_host(host) {
+        return poem::http::StatusCode::NOT_FOUND.into_response();
+    }
     match login.mailer().outbox() {
         Some(mails) => poem::web::Json(mails).into_response(),
         None => poem::http::StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// `localhost`, `127.x.y.z` or `[::1]`, with any port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[handler]
@@ -192,7 +245,25 @@ impl Application {
             tracing::info!(rearmed, "auction deadlines re-armed");
         }
         let keys = JwtKeys::new(settings.jwt_secret.value.as_bytes());
-        let gate = Arc::new(Gate::new(store.clone(), Arc::new(Metrics::new())));
+        let gate = Arc::new(Gate::with_limits(
+            store.clone(),
+            Arc::new(Metrics::new()),
+            &settings.limits,
+        ));
+        // What the log-rate bound suppressed is summarized every 10 s.
+        tokio::spawn({
+            let gate = Arc::downgrade(&gate);
+            async move {
+                let mut every = tokio::time::interval(Duration::from_secs(10));
+                loop {
+                    every.tick().await;
+                    match gate.upgrade() {
+                        Some(gate) => gate.summarize_suppressed(),
+                        None => return,
+                    }
+                }
+            }
+        });
         let reloader = Arc::new(Reloader::new(
             gate.clone(),
             settings.disconnect_denied_sessions,
@@ -200,9 +271,16 @@ impl Application {
         let house = crate::auction::house::AuctionHouse::new(auctions.clone(), deadlines.clone());
         let realtime = match redis {
             Some((_, driver)) => {
-                Realtime::with_redis(driver, keys.clone(), house.clone(), published_rx).await?
+                Realtime::with_redis(
+                    driver,
+                    keys.clone(),
+                    house.clone(),
+                    published_rx,
+                    &settings.limits,
+                )
+                .await?
             }
-            None => Realtime::new(keys.clone(), house.clone(), published_rx),
+            None => Realtime::new(keys.clone(), house.clone(), published_rx, &settings.limits),
         };
         reloader.attach(realtime.clone());
 
@@ -236,11 +314,16 @@ impl Application {
             );
             no_page.boxed()
         };
-        let mut app = Route::new().nest("/", page);
-        if outbox_readable {
-            app = app.at("/dev/outbox", get(outbox));
-        }
-        let app = app
+        let data = Shared {
+            gate: gate.clone(),
+            keys,
+            auctions,
+            deadlines,
+            login,
+            redis: SharedRedis(redis_store),
+        };
+        let mut public = Route::new().nest("/", page);
+        public = public
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz))
             .at("/metrics", get(metrics))
@@ -252,30 +335,71 @@ impl Application {
                 api::BASE_PATH,
                 apis.into_endpoint()
                     .catch_all_error(|e| async move { api::problem_response(e) }),
-            )
-            .data(gate.clone())
-            .data(keys)
-            .data(auctions)
-            .data(deadlines)
-            .data(login)
-            .data(SharedRedis(redis_store))
-            .with(GateMiddleware::new(gate))
-            .boxed();
+            );
+        let body_limits = BodyLimits {
+            default: settings.limits.max_body_bytes,
+            import: settings.limits.max_import_bytes,
+            socket_io: body_limit::socket_io_limit(settings.limits.max_payload),
+            read_timeout: settings.limits.body_read_timeout,
+        };
+        let gated = data.attach(public).with(GateMiddleware::new(gate.clone()));
+        // The outbox sits outside the gate: it must never answer with CORS headers.
+        let mut app = Route::new().nest("/", gated);
+        if outbox_readable {
+            app = app.at("/dev/outbox", get(outbox).data(data.login.clone()));
+        }
+        let app = app.with(body_limits).boxed();
 
-        let acceptor = crate::listener::NoDelayAcceptor::bind(settings.bind)
+        let timeouts = Timeouts {
+            header_read: settings.limits.header_read_timeout,
+            idle: settings.limits.idle_timeout,
+        };
+        let exempt: Arc<dyn Fn(std::net::IpAddr) -> bool + Send + Sync> =
+            Arc::new(move |ip| store.current().trusted_proxies.is_trusted(ip));
+        let caps = Caps {
+            total: settings.limits.max_connections,
+            per_address: settings.limits.max_connections_per_address,
+        };
+        let listener = Listener::bind(settings.bind, caps, timeouts, exempt.clone())
             .await
             .map_err(|e| StartupError::Bind(settings.bind, e))?;
-        let addr = acceptor.local_addr();
+        let addr = listener.local_addr();
+        let ops = match settings.ops_bind {
+            None => None,
+            Some(bind) => {
+                let listener = Listener::bind(bind, OPS_CAPS, timeouts, exempt)
+                    .await
+                    .map_err(|e| StartupError::Bind(bind, e))?;
+                let routes = Route::new()
+                    .at("/healthz", get(healthz))
+                    .at("/readyz", get(readyz))
+                    .at("/metrics", get(metrics))
+                    .nest(
+                        api::BASE_PATH,
+                        api::admin_service(AdminApi::new(reloader.clone()))
+                            .into_endpoint()
+                            .catch_all_error(|e| async move { api::problem_response(e) }),
+                    );
+                let ops_app = data
+                    .attach(routes)
+                    .with(GateMiddleware::new(gate.clone()))
+                    .with(body_limits)
+                    .boxed();
+                tracing::info!(ops_address = %listener.local_addr(), "operators' listener (health, metrics, admin API)");
+                Some((listener, ops_app))
+            }
+        };
         tracing::info!(
             address = %addr,
             policy = %settings.policy.display(),
-            policy_version = %store.status().version,
+            policy_version = %gate.store.status().version,
             "Gavel is listening on http://{addr}/ (health: /healthz, metrics: /metrics, API docs: /docs)"
         );
         Ok(Self {
             addr,
-            acceptor: acceptor.boxed(),
+            listener,
             app,
+            ops,
             reloader,
             _watcher: watcher,
         })
@@ -289,11 +413,31 @@ impl Application {
         self.reloader.clone()
     }
 
+    /// The operators' listener's address, when there is one.
+    pub fn ops_addr(&self) -> Option<SocketAddr> {
+        self.ops.as_ref().map(|(l, _)| l.local_addr())
+    }
+
     /// Serves until `shutdown` resolves, then finishes in-flight requests (10 s at most).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
-        Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(self.app, shutdown, Some(Duration::from_secs(10)))
-            .await
+        const GRACE: Duration = Duration::from_secs(10);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let ops = self.ops.map(|(listener, app)| {
+            tokio::spawn(listener.serve(Arc::new(app), stopped.clone(), GRACE))
+        });
+        let public = self.listener.serve(Arc::new(self.app), stopped, GRACE);
+        tokio::pin!(public);
+        tokio::select! {
+            () = &mut public => {}
+            () = shutdown => {
+                let _ = stop.send(true);
+                public.await;
+            }
+        }
+        if let Some(ops) = ops {
+            let _ = ops.await;
+        }
+        Ok(())
     }
 }
 

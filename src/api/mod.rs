@@ -4,7 +4,7 @@ mod admin;
 mod auctions;
 mod failure;
 mod login;
-mod problem;
+pub mod problem;
 mod security;
 
 pub use admin::AdminApi;
@@ -36,6 +36,11 @@ pub fn service(apis: Apis) -> OpenApiService<Apis, ()> {
         .server(BASE_PATH)
 }
 
+/// The admin API alone, for the operators' listener.
+pub fn admin_service(admin: AdminApi) -> OpenApiService<AdminApi, ()> {
+    OpenApiService::new(admin, "Gavel admin", env!("CARGO_PKG_VERSION")).server(BASE_PATH)
+}
+
 /// The OpenAPI document, as committed in `openapi/openapi.json`.
 pub fn document() -> String {
     service((
@@ -63,14 +68,5 @@ pub fn problem_response(err: poem::Error) -> poem::Response {
         _ if status.is_server_error() => "internal",
         _ => "error",
     };
-    let body = serde_json::json!({
-        "type": format!("/problems/{kind}"),
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": err.to_string(),
-    });
-    poem::Response::builder()
-        .status(status)
-        .content_type("application/problem+json")
-        .body(body.to_string())
+    problem::response(status, kind, &err.to_string())
 }

@@ -42,6 +42,27 @@ fn allow_origin(
     }
 }
 
+/// What a decision may be granted. A denial only reaches here in report-only mode, which
+/// lets the request through but must not open the door wider than enforcing would: an origin
+/// a `[[deny]]` rule matches, `null` and a malformed origin get no CORS headers at all, and an
+/// origin that no allow rule matched gets them without credentials.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    Nothing,
+    WithoutCredentials,
+    Full,
+}
+
+fn grant(decision: &Decision) -> Grant {
+    if decision.is_allowed() {
+        return Grant::Full;
+    }
+    match decision.reason {
+        Reason::DenyRule | Reason::NullOrigin | Reason::MalformedOrigin => Grant::Nothing,
+        _ => Grant::WithoutCredentials,
+    }
+}
+
 /// `Access-Control-Allow-Origin` (and `-Allow-Credentials`); `false` when there is no origin
 /// to allow.
 fn insert_origin(
@@ -50,11 +71,15 @@ fn insert_origin(
     sent: Option<&HeaderValue>,
     out: &mut HeaderMap,
 ) -> bool {
+    let grant = grant(decision);
+    if grant == Grant::Nothing {
+        return false;
+    }
     let Some(origin) = allow_origin(policy, decision, sent) else {
         return false;
     };
     out.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    if policy.cors.credentials {
+    if policy.cors.credentials && grant == Grant::Full {
         out.insert(
             ACCESS_CONTROL_ALLOW_CREDENTIALS,
             HeaderValue::from_static("true"),

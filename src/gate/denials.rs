@@ -1,22 +1,43 @@
 //! The denial log: every denial at WARN with everything needed to fix the policy, at most once
-//! per (origin, surface, reason) per minute.
+//! per (origin, surface, reason) per minute, and at most so many lines per second in all (a
+//! flood of unique origins would otherwise be a flood of log lines); what the rate cut is
+//! summarized as "N similar lines suppressed".
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::policy::{Decision, Reason, Surface};
+use crate::telemetry::Throttle;
 
 const WINDOW: Duration = Duration::from_secs(60);
 /// Past this many remembered keys, expired ones are swept.
 const SWEEP_AT: usize = 10_000;
 
-#[derive(Default)]
 pub struct DenialLog {
     last: Mutex<HashMap<(String, Surface, Reason), Instant>>,
+    throttle: Throttle,
+}
+
+impl Default for DenialLog {
+    fn default() -> Self {
+        Self::per_second(crate::config::Limits::default().denial_logs_per_second)
+    }
 }
 
 impl DenialLog {
+    pub fn per_second(lines: u32) -> Self {
+        Self {
+            last: Mutex::new(HashMap::new()),
+            throttle: Throttle::per_second(lines),
+        }
+    }
+
+    /// The global bound, shared with other lines about refused requests (session mismatches).
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
+    }
+
     /// Logs the denial unless the same one was logged within the last minute.
     /// Returns whether it logged.
     pub fn record(&self, decision: &Decision) -> bool {
@@ -37,8 +58,15 @@ impl DenialLog {
             if last.len() >= SWEEP_AT {
                 last.retain(|_, at| now.duration_since(*at) < WINDOW);
             }
-            last.insert(key, now);
+            // Still full: a flood of unique origins. The rate bound below still holds.
+            if last.len() < SWEEP_AT {
+                last.insert(key, now);
+            }
         }
+        if !self.throttle.allow() {
+            return false;
+        }
+        let suppressed = self.throttle.take_suppressed();
         let opt = |o: &Option<crate::policy::Origin>| o.as_ref().map(|o| o.to_string());
         tracing::warn!(
             origin = decision.raw_origin.as_deref(),
@@ -54,6 +82,7 @@ impl DenialLog {
             hints = ?decision.hints,
             enforced = decision.enforced,
             policy_version = %decision.policy_version,
+            suppressed_since_last = suppressed,
             "{}",
             if decision.enforced {
                 format!("origin denied: {}", decision.summary())
@@ -99,5 +128,20 @@ mod tests {
         assert!(log.record(&denial(&policy, "https://evil.io", Surface::PollingPost)));
         assert!(log.record(&denial(&policy, "https://other.io", Surface::Http)));
         assert!(log.record(&denial(&policy, "https://evil.io/", Surface::Http)));
+    }
+
+    #[test]
+    fn unique_origins_are_logged_at_a_bounded_rate() {
+        let policy = Policy::from_source(
+            "p.toml",
+            "version = 1\n[[allow]]\nexact = \"https://a.io\"\n",
+        )
+        .unwrap();
+        let log = DenialLog::per_second(5);
+        let logged = (0..1000)
+            .filter(|i| log.record(&denial(&policy, &format!("https://x{i}.io"), Surface::Http)))
+            .count();
+        assert!(logged <= 10, "{logged} lines for 1000 unique origins");
+        assert!(log.throttle().take_suppressed() >= 990);
     }
 }

@@ -113,18 +113,52 @@ fn refusal(decision: &Decision, socket_io: bool) -> Response {
     resp
 }
 
-fn session_mismatch(bound: &crate::policy::Origin, decision: &Decision) -> Response {
-    tracing::warn!(
-        origin = decision.raw_origin.as_deref(),
-        bound_origin = %bound,
-        peer = %decision.peer,
-        surface = %decision.surface,
-        "origin refused: the Engine.IO session is bound to another origin"
-    );
+fn session_mismatch(gate: &Gate, bound: &crate::policy::Origin, decision: &Decision) -> Response {
+    let log = gate.refusal_log();
+    if log.allow() {
+        tracing::warn!(
+            origin = decision.raw_origin.as_deref(),
+            bound_origin = %bound,
+            peer = %decision.peer,
+            surface = %decision.surface,
+            suppressed_since_last = log.take_suppressed(),
+            "origin refused: the Engine.IO session is bound to another origin"
+        );
+    }
     let mut resp = Response::builder()
         .status(StatusCode::FORBIDDEN)
         .content_type("application/json")
         .body(r#"{"code":4,"message":"Forbidden"}"#);
+    cors::add_vary(resp.headers_mut(), cors::VARY_ACTUAL);
+    resp
+}
+
+/// A handshake over the session caps: 429 when this client has too many (it may retry after
+/// closing some), 503 when the server has. Engine.IO's error body, so clients report a
+/// `connect_error`.
+fn too_many_sessions(gate: &Gate, cap: super::SessionCap, client: &str) -> Response {
+    let (status, message) = match cap {
+        super::SessionCap::PerClient => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sessions from this address",
+        ),
+        super::SessionCap::Total => (StatusCode::SERVICE_UNAVAILABLE, "Too many sessions"),
+    };
+    let log = gate.refusal_log();
+    if log.allow() {
+        tracing::warn!(
+            client,
+            cap = ?cap,
+            open = gate.sessions.open(),
+            suppressed_since_last = log.take_suppressed(),
+            "Engine.IO handshake refused: {message}"
+        );
+    }
+    let mut resp = Response::builder()
+        .status(status)
+        .header(poem::http::header::RETRY_AFTER, "5")
+        .content_type("application/json")
+        .body(format!(r#"{{"code":3,"message":"{message}"}}"#));
     cors::add_vary(resp.headers_mut(), cors::VARY_ACTUAL);
     resp
 }
@@ -178,13 +212,23 @@ impl<E: Endpoint> Endpoint for GateEndpoint<E> {
                         req.headers(),
                     );
                     if let Check::Mismatch { bound } = check {
-                        return Ok(session_mismatch(&bound, &decision));
+                        return Ok(session_mismatch(&self.gate, &bound, &decision));
                     }
                 }
                 None => {
+                    let client = decision
+                        .proxy
+                        .client
+                        .clone()
+                        .unwrap_or_else(|| peer.to_string());
+                    let slot = match self.gate.sessions.open_slot(&client) {
+                        Ok(slot) => slot,
+                        Err(cap) => return Ok(too_many_sessions(&self.gate, cap, &client)),
+                    };
                     let handle = SessionHandle::new(decision.origin.clone(), peer, req.headers());
                     req.extensions_mut().insert(handle.clone());
-                    opened = (surface == Surface::PollingGet).then_some(handle);
+                    req.extensions_mut().insert(slot.clone());
+                    opened = (surface == Surface::PollingGet).then_some((handle, slot));
                 }
             }
         }
@@ -194,12 +238,12 @@ impl<E: Endpoint> Endpoint for GateEndpoint<E> {
             Ok(r) => r.into_response(),
             Err(e) => e.into_response(),
         };
-        if let Some(handle) = opened
+        if let Some((handle, slot)) = opened
             && resp.status() == StatusCode::OK
         {
             let body = resp.take_body().into_bytes().await?;
             if let Some(sid) = handshake_sid(&body) {
-                self.gate.sessions.register(&sid, handle);
+                self.gate.sessions.register(&sid, handle, Some(&slot));
             }
             resp.set_body(body);
         }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 pub use self::http::GateMiddleware;
 pub use denials::DenialLog;
 pub use metrics::Metrics;
-pub use sessions::{Binding, Check, SessionHandle, Sessions};
+pub use sessions::{Binding, Check, SessionCap, SessionHandle, SessionSlot, Sessions};
 
 use crate::policy::{Decision, Policy, PolicyError, PolicyStore, ReloadOutcome, RequestFacts};
 
@@ -31,13 +31,33 @@ pub struct Gate {
 
 impl Gate {
     pub fn new(store: Arc<PolicyStore>, metrics: Arc<Metrics>) -> Self {
+        Self::with_limits(store, metrics, &crate::config::Limits::default())
+    }
+
+    pub fn with_limits(
+        store: Arc<PolicyStore>,
+        metrics: Arc<Metrics>,
+        limits: &crate::config::Limits,
+    ) -> Self {
         metrics.activated(&store.status().version, None);
         Self {
             store,
             metrics,
-            sessions: Sessions::default(),
-            denials: DenialLog::default(),
+            sessions: Sessions::new(limits.max_sessions, limits.max_sessions_per_address),
+            denials: DenialLog::per_second(limits.denial_logs_per_second),
         }
+    }
+
+    /// Lines about refused requests share one rate bound.
+    pub fn refusal_log(&self) -> &crate::telemetry::Throttle {
+        self.denials.throttle()
+    }
+
+    /// Logs how many denial lines the rate bound suppressed, if any (a periodic task).
+    pub fn summarize_suppressed(&self) {
+        self.denials
+            .throttle()
+            .summary("origin denials and session mismatches over the log rate");
     }
 
     /// Decides one request with the active policy, counts it and logs a denial.

@@ -25,6 +25,7 @@ use crate::auction::deadlines::now_ms;
 use crate::auction::house::AuctionHouse;
 use crate::auction::service::Published;
 use crate::auth::{AuthError, Claims, JwtKeys};
+use crate::config::Limits;
 use crate::gate::{Gate, SOCKET_IO_PATH, SessionHandle};
 use crate::policy::{ConnScheme, RequestFacts, Surface};
 
@@ -100,13 +101,21 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
 }
 
 /// The builder every adapter starts from.
-fn builder(keys: JwtKeys, house: AuctionHouse) -> SocketIoBuilder<LocalAdapter> {
+fn builder(keys: JwtKeys, house: AuctionHouse, limits: &Limits) -> SocketIoBuilder<LocalAdapter> {
     SocketIo::builder()
         .req_path(SOCKET_IO_PATH)
         // Room for a burst of bids and a rejoining client's replay without dropping any.
         .max_buffer_size(4096)
+        // One bound for both transports: engineioxide applies `max_payload` to polling
+        // bodies only, and lets a websocket message grow to 64 MiB unless told otherwise.
+        .max_payload(limits.max_payload)
+        .ws_max_message_size(limits.max_payload as usize)
+        .ws_max_frame_size(limits.max_payload as usize)
+        // A session that never connects to a namespace costs memory: close it soon.
+        .connect_timeout(limits.connect_timeout)
         .with_state(keys)
         .with_state(house)
+        .with_state(limits.clone())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,8 +129,9 @@ impl Realtime {
         keys: JwtKeys,
         house: AuctionHouse,
         published: UnboundedReceiver<Published>,
+        limits: &Limits,
     ) -> Self {
-        let (svc, io) = builder(keys, house).build_svc();
+        let (svc, io) = builder(keys, house, limits).build_svc();
         io.ns(
             NAMESPACE,
             on_connect::<LocalAdapter>.with(authenticate::<LocalAdapter>),
@@ -137,11 +147,12 @@ impl Realtime {
         keys: JwtKeys,
         house: AuctionHouse,
         published: UnboundedReceiver<Published>,
+        limits: &Limits,
     ) -> Result<Self, RedisError> {
         use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
         let adapter = RedisAdapterCtr::new_with_driver(driver, RedisAdapterConfig::default());
         type Redis = CustomRedisAdapter<socketioxide::adapter::Emitter, pubsub::PubSubDriver>;
-        let (svc, io) = builder(keys, house)
+        let (svc, io) = builder(keys, house, limits)
             .with_adapter::<Redis>(adapter)
             .build_svc();
         io.ns(NAMESPACE, on_connect::<Redis>.with(authenticate::<Redis>))

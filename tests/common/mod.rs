@@ -135,6 +135,8 @@ pub async fn spawn_app_custom(
         web_root: clients::repo().join("web/dist"),
         redis_url: None,
         dev_outbox: true,
+        ops_bind: None,
+        limits: Default::default(),
     };
     customize(&mut settings);
     let app = Application::build(&settings).await.expect("server starts");
