@@ -45,6 +45,12 @@ pub enum Next {
     Expired(&'static str),
 }
 
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Clock {
     pub fn new() -> Self {
         Self {

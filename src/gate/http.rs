@@ -216,11 +216,22 @@ impl<E: Endpoint> Endpoint for GateEndpoint<E> {
                     }
                 }
                 None => {
-                    let client = decision
-                        .proxy
-                        .client
-                        .clone()
-                        .unwrap_or_else(|| peer.to_string());
+                    // The client address as the trusted proxies report it (the peer without
+                    // them); the decision computes it only when a rule needed it.
+                    let client = match &decision.proxy.client {
+                        Some(client) => client.clone(),
+                        None => {
+                            let facts = RequestFacts {
+                                headers: req.headers(),
+                                peer,
+                                scheme: ConnScheme::Http,
+                                surface,
+                                path: &path,
+                            };
+                            let (_, proxy) = policy.trusted_proxies.public_origin(&facts);
+                            proxy.client.unwrap_or_else(|| peer.to_string())
+                        }
+                    };
                     let slot = match self.gate.sessions.open_slot(&client) {
                         Ok(slot) => slot,
                         Err(cap) => return Ok(too_many_sessions(&self.gate, cap, &client)),
