@@ -405,3 +405,30 @@ fn check_refuses_a_50_mb_name() {
         "{stderr}"
     );
 }
+
+/// Policy tables, like policies, report every unknown key at once.
+#[test]
+fn test_reports_every_unknown_key_of_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(
+        dir.path(),
+        "typos.toml",
+        "policy = \"p.toml\"\n[defaults]\nsurfce = \"http\"\n[[case]]\norigin = \"https://a.com\"\nexpct = \"allow\"\nexpect = \"allow\"\n",
+    );
+    let out = gavel(&["policy", "test", table.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let at = |line: &str| format!("{}:{line}", table.display());
+    assert!(
+        stderr.contains(&at(
+            "3:1: error: unknown field `surfce` in [defaults]; did you mean `surface`?"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&at(
+            "6:1: error: unknown field `expct` in [[case]]; did you mean `expect`?"
+        )),
+        "{stderr}"
+    );
+}

@@ -110,6 +110,11 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// [`MAX_LABEL_BYTES`], for those who read `/metrics`.
+    pub const MAX_LABEL_BYTES: usize = MAX_LABEL_BYTES;
+    /// [`MAX_LABEL_SETS`], for those who read `/metrics`.
+    pub const MAX_LABEL_SETS: usize = MAX_LABEL_SETS;
+
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("gavel");
         let decisions = Family::<DecisionLabels, Counter>::default();

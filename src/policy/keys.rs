@@ -12,21 +12,46 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostics::Diagnostics;
-use super::schema::{RawCors, RawExpect, RawPolicy, RawRequests, RawRule, RawTrustedProxies};
+use super::schema::{
+    RawCors, RawExpect, RawPolicy, RawRequest, RawRequests, RawRule, RawTrustedProxies,
+};
+use super::table::{RawCase, RawTable};
 
-/// Reports every key of `root` that the policy schema does not know.
-pub(crate) fn check_unknown_keys(root: &DeTable<'_>, d: &mut Diagnostics) {
+/// Reports every key of a policy file's `root` that the policy schema does not know.
+pub(crate) fn check_policy_keys(root: &DeTable<'_>, d: &mut Diagnostics) {
+    let children = [
+        ("cors", fields_of::<RawCors>(), "[cors]"),
+        ("requests", fields_of::<RawRequests>(), "[requests]"),
+        (
+            "trusted_proxies",
+            fields_of::<RawTrustedProxies>(),
+            "[trusted_proxies]",
+        ),
+        ("allow", fields_of::<RawRule>(), "[[allow]]"),
+        ("deny", fields_of::<RawRule>(), "[[deny]]"),
+        ("expect", fields_of::<RawExpect>(), "[[expect]]"),
+    ];
+    check_keys(root, fields_of::<RawPolicy>(), &children, d);
+}
+
+/// Reports every key of a policy table file's `root` that the table schema does not know.
+pub(crate) fn check_table_keys(root: &DeTable<'_>, d: &mut Diagnostics) {
+    let children = [
+        ("defaults", fields_of::<RawRequest>(), "[defaults]"),
+        ("case", fields_of::<RawCase>(), "[[case]]"),
+    ];
+    check_keys(root, fields_of::<RawTable>(), &children, d);
+}
+
+/// A table under the top level: its key, its known keys, how messages name it.
+type Child = (&'static str, &'static [&'static str], &'static str);
+
+fn check_keys(root: &DeTable<'_>, top: &[&str], children: &[Child], d: &mut Diagnostics) {
     let mut found = Vec::new();
-    check_table(root, fields_of::<RawPolicy>(), "the top level", &mut found);
+    check_table(root, top, "the top level", &mut found);
     for (key, value) in root {
-        let (fields, place): (&[&str], &str) = match key.get_ref().as_ref() {
-            "cors" => (fields_of::<RawCors>(), "[cors]"),
-            "requests" => (fields_of::<RawRequests>(), "[requests]"),
-            "trusted_proxies" => (fields_of::<RawTrustedProxies>(), "[trusted_proxies]"),
-            "allow" => (fields_of::<RawRule>(), "[[allow]]"),
-            "deny" => (fields_of::<RawRule>(), "[[deny]]"),
-            "expect" => (fields_of::<RawExpect>(), "[[expect]]"),
-            _ => continue,
+        let Some((_, fields, place)) = children.iter().find(|c| c.0 == key.get_ref()) else {
+            continue;
         };
         // A value of the wrong type (`cors = 1`) is serde's to report.
         match value.get_ref() {

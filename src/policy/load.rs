@@ -134,7 +134,7 @@ fn parse(source: &str, d: &mut Diagnostics) -> Option<RawPolicy> {
             return None;
         }
     };
-    keys::check_unknown_keys(doc.get_ref(), d);
+    keys::check_policy_keys(doc.get_ref(), d);
     if d.has_errors() {
         return None;
     }
