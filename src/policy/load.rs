@@ -83,34 +83,13 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
     if d.has_errors() {
         return Err(refused(d));
     }
-    let exact_by_host = exact_by_host(&allow_rules);
-    let compiled =
-        RuleSet::compile(allow_rules).and_then(|allow| Ok((allow, RuleSet::compile(deny_rules)?)));
-    let (allow, deny) = match compiled {
-        Ok(sets) => sets,
-        Err(e) => {
-            d.error(&(0..0), format!("the rules do not compile together: {e}"));
-            return Err(refused(d));
-        }
+    let source = PolicySource {
+        path: path.to_path_buf(),
+        sha256,
     };
-    shadow::warn_shadowed(&allow, &deny, &mut d);
-    let mut policy = Policy {
-        source: PolicySource {
-            path: path.to_path_buf(),
-            sha256,
-        },
-        mode: settings.mode,
-        cors: settings.cors,
-        missing_origin: settings.missing_origin,
-        null_origin: settings.null_origin,
-        trusted_proxies: settings.trusted_proxies,
-        diagnostics: Vec::new(),
-        allow,
-        deny,
-        exact_by_host,
-        expectations,
-        version: "".into(),
-        cache: Default::default(),
+    let rules = (allow_rules, deny_rules);
+    let Some(mut policy) = compile(source, settings, rules, expectations, &mut d) else {
+        return Err(refused(d));
     };
     policy.set_counter(0);
     let mut failures = policy.check_expectations();
@@ -123,6 +102,43 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
     }
     policy.diagnostics = d.items;
     Ok(policy)
+}
+
+/// Compiles the validated (allow, deny) rules into rule sets, warns about rules that never
+/// decide, and assembles the policy (its guard rails not run yet).
+fn compile(
+    source: PolicySource,
+    settings: Settings,
+    (allow_rules, deny_rules): (Vec<Rule>, Vec<Rule>),
+    expectations: Vec<cases::Expectation>,
+    d: &mut Diagnostics,
+) -> Option<Policy> {
+    let exact_by_host = exact_by_host(&allow_rules);
+    let compiled =
+        RuleSet::compile(allow_rules).and_then(|allow| Ok((allow, RuleSet::compile(deny_rules)?)));
+    let (allow, deny) = match compiled {
+        Ok(sets) => sets,
+        Err(e) => {
+            d.error(&(0..0), format!("the rules do not compile together: {e}"));
+            return None;
+        }
+    };
+    shadow::warn_shadowed(&allow, &deny, d);
+    Some(Policy {
+        source,
+        mode: settings.mode,
+        cors: settings.cors,
+        missing_origin: settings.missing_origin,
+        null_origin: settings.null_origin,
+        trusted_proxies: settings.trusted_proxies,
+        diagnostics: Vec::new(),
+        allow,
+        deny,
+        exact_by_host,
+        expectations,
+        version: "".into(),
+        cache: Default::default(),
+    })
 }
 
 /// Parses the document, reports every unknown key at once, then reads it into the schema.
@@ -466,10 +482,11 @@ fn rule(
     let location = d.location(&span);
     let text_ok = limits::check_rule_text(r, d);
     let name = match &r.name {
-        // Over the limit: messages below use the default name rather than repeat it.
-        Some(n) if text_ok || n.get_ref().len() <= limits::MAX_NAME_BYTES => {
+        Some(n) if n.get_ref().len() <= limits::MAX_NAME_BYTES => {
             rule_name(n, location.line, &mut ctx.names, d)
         }
+        // Over the limit (an error already): messages below use the default name rather than
+        // repeat a long one.
         _ => format!("{}[{index}]", action.as_str()),
     };
     let key = single_matcher(r, &name, &span, d)?;
@@ -484,7 +501,8 @@ fn rule(
             let glob = r.glob.as_ref()?;
             let g = glob_matcher(glob, ctx.credentials, &mut consents, d)?;
             if allow && let Some(probe) = foreign::glob_probe(&g) {
-                wildcard_like(&format!("glob `{g}`"), probe, glob, ctx, &mut consents, d);
+                let what = format!("glob `{g}`");
+                wildcard_like(&what, probe, glob, ctx.credentials, &mut consents, d);
             }
             Matcher::Glob(g)
         }
@@ -493,7 +511,7 @@ fn rule(
             let checked = origin_regex(regex, ctx, d)?;
             if allow && let Some(probe) = foreign::regex_probe(&checked) {
                 let what = format!("regex `{}`", regex.get_ref());
-                wildcard_like(&what, probe, regex, ctx, &mut consents, d);
+                wildcard_like(&what, probe, regex, ctx.credentials, &mut consents, d);
             }
             Matcher::Regex(regex.get_ref().clone())
         }
@@ -648,7 +666,7 @@ fn wildcard_like(
     what: &str,
     probe: &str,
     value: &Spanned<String>,
-    ctx: &RuleContext,
+    credentials: bool,
     consents: &mut Consents<'_>,
     d: &mut Diagnostics,
 ) {
@@ -656,7 +674,7 @@ fn wildcard_like(
     let finding = format!(
         "{what} matches origins no rule should allow (it matches `{probe}`): it allows like wildcard = true"
     );
-    if ctx.credentials && !consented {
+    if credentials && !consented {
         d.error_help(
             &value.span(),
             format!("{finding}, and with cors.credentials = true it would reflect them with the user's cookies"),
