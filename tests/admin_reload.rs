@@ -271,3 +271,49 @@ async fn concurrent_requests_during_fifty_reloads() {
     // 50 reloads alternate B, A, …: the last (i = 49) allows A.
     assert_eq!(app.status_for(A).await, 200);
 }
+
+/// Issue 9: reloading content that was refused already refuses it again without counting it;
+/// the status keeps the first refusal's error until the file changes.
+#[tokio::test]
+async fn a_refused_file_is_counted_once_until_it_changes() {
+    let app = spawn_app_with(&policy_allowing(&[A]), false).await;
+    std::fs::write(
+        &app.policy,
+        "version = 1\n[[allow]]\nexact = \"https://c.example/\"\n",
+    )
+    .unwrap();
+    let first: Value = app.reload().await.json().await.unwrap();
+    let at = policy_status(&app).await["last_error"]["at"].clone();
+    for _ in 0..5 {
+        let resp = app.reload().await;
+        assert_eq!(resp.status(), 422);
+        let p: Value = resp.json().await.unwrap();
+        assert_eq!(p["diagnostics"], first["diagnostics"], "{p}");
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("has not changed since it was refused"),
+            "{p}"
+        );
+    }
+    let status = policy_status(&app).await;
+    assert_eq!(status["failures"], 1, "{status}");
+    assert_eq!(status["last_error"]["at"], at, "{status}");
+    assert!(
+        app.metrics()
+            .await
+            .contains("gavel_policy_reload_failures_total 1\n")
+    );
+    assert_eq!(app.status_for(A).await, 200);
+
+    // An edit is judged again.
+    std::fs::write(
+        &app.policy,
+        "version = 1\n[[allow]]\nexact = \"https://d.example/\"\n",
+    )
+    .unwrap();
+    let p: Value = app.reload().await.json().await.unwrap();
+    assert_eq!(p["detail"], first["detail"], "{p}");
+    assert_eq!(policy_status(&app).await["failures"], 2);
+}

@@ -305,3 +305,130 @@ fn test_json_format() {
     assert!(v["passed"].as_u64().unwrap() >= 10);
     assert_eq!(v["tables"][0]["cases"][0]["got_rule"], "frontend");
 }
+
+/// `gavel policy check FILE`, killed if it has not exited by `deadline`: its exit code (or
+/// `None` when it ran out of time), stderr, and how long it took.
+fn check_within(
+    file: &Path,
+    deadline: std::time::Duration,
+) -> (Option<i32>, String, std::time::Duration) {
+    use std::io::Read;
+    use std::time::Instant;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gavel"))
+        .args(["policy", "check", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if started.elapsed() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (code, stderr, started.elapsed())
+}
+
+/// Issue 9, row 11: the regex that took 3.5 s and 2 GB to compile (and was accepted) is
+/// refused within a few seconds, at its place, naming the limit.
+#[test]
+fn check_refuses_a_regex_over_the_size_limit_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "huge.toml",
+        "version = 1\n[cors]\ncredentials = true\n[[allow]]\nregex = '^https://(?:\\w{100}){100}$'\n",
+    );
+    let (code, stderr, took) = check_within(&file, std::time::Duration::from_secs(5));
+    assert_eq!(code, Some(2), "after {took:?}: {stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}:5:9: error: this regex compiles to more than 1 MiB (1048576 bytes), the limit for one regex",
+            file.display()
+        )),
+        "{stderr}"
+    );
+}
+
+/// Issue 9, row 10: `regex = '^.*$'` with credentials is refused like `wildcard = true`.
+#[test]
+fn check_refuses_a_regex_matching_every_origin_with_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "all.toml",
+        "version = 1\n[cors]\ncredentials = true\n[[allow]]\nregex = '^.*$'\n",
+    );
+    let out = gavel(&["policy", "check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(":5:9: error: regex `^.*$` matches origins no rule should allow (it matches `https://a.invalid`)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("allow_credentials_with_wildcard = true"),
+        "{stderr}"
+    );
+}
+
+/// Issue 9, row 13: a 50 MB rule name is refused by the file size limit, before parsing.
+#[test]
+fn check_refuses_a_50_mb_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = format!(
+        "version = 1\n[[allow]]\nname = \"{}\"\nexact = \"https://a.com\"\n",
+        "a".repeat(50_000_000)
+    );
+    let file = write(dir.path(), "name.toml", &source);
+    let (code, stderr, took) = check_within(&file, std::time::Duration::from_secs(10));
+    assert_eq!(code, Some(2), "after {took:?}: {stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: error: the file is {} bytes, over the limit of 1 MiB (1048576 bytes)",
+            file.display(),
+            source.len()
+        )),
+        "{stderr}"
+    );
+}
+
+/// Policy tables, like policies, report every unknown key at once.
+#[test]
+fn test_reports_every_unknown_key_of_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(
+        dir.path(),
+        "typos.toml",
+        "policy = \"p.toml\"\n[defaults]\nsurfce = \"http\"\n[[case]]\norigin = \"https://a.com\"\nexpct = \"allow\"\nexpect = \"allow\"\n",
+    );
+    let out = gavel(&["policy", "test", table.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let at = |line: &str| format!("{}:{line}", table.display());
+    assert!(
+        stderr.contains(&at(
+            "3:1: error: unknown field `surfce` in [defaults]; did you mean `surface`?"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&at(
+            "6:1: error: unknown field `expct` in [[case]]; did you mean `expect`?"
+        )),
+        "{stderr}"
+    );
+}

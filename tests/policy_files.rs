@@ -285,3 +285,213 @@ fn empty_policies_warn() {
     let w = warnings("version = 1\nmode = \"report-only\"\n[[allow]]\nexact = \"https://a.com\"\n");
     assert!(w.contains("p.toml:2:8: warning: report-only mode"), "{w}");
 }
+
+#[test]
+fn every_unknown_key_is_reported_at_once_in_file_order() {
+    let e = errors(
+        "version = 1\nmod = \"enforce\"\n[cors]\ncredential = true\nzzz = 1\n[[allow]]\nnme = \"a\"\nexact = \"https://a.com\"\n[trusted_proxies]\ncidr = []\n[[expect]]\norigin = \"https://a.com\"\nverdict = \"allow\"\nrul = \"a\"\n",
+    );
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "p.toml:2:1: error: unknown field `mod` in the top level; did you mean `mode`?",
+            "p.toml:4:1: error: unknown field `credential` in [cors]; did you mean `credentials`?",
+            "p.toml:5:1: error: unknown field `zzz` in [cors]; expected one of `credentials`, `max_age_secs`, `allow_methods`, `allow_headers`, `expose_headers`",
+            "p.toml:7:1: error: unknown field `nme` in [[allow]]; did you mean `name`?",
+            "p.toml:10:1: error: unknown field `cidr` in [trusted_proxies]; did you mean `cidrs`?",
+            "p.toml:14:1: error: unknown field `rul` in [[expect]]; did you mean `rule`?",
+        ],
+        "{e}"
+    );
+    // Dotted and inline tables are the same tables.
+    let e = errors("version = 1\ncors.credentails = true\nrequests = { null_orgin = \"deny\" }\n");
+    assert!(
+        e.contains(
+            "p.toml:2:6: error: unknown field `credentails` in [cors]; did you mean `credentials`?"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("p.toml:3:14: error: unknown field `null_orgin` in [requests]; did you mean `null_origin`?"), "{e}");
+}
+
+/// Row 11 of issue 9: a regex that would compile to gigabytes is refused at its place, naming
+/// the limit; so is a file whose regexes are each under the limit but not together.
+#[test]
+fn regexes_over_the_size_limits_are_refused_with_the_limit() {
+    let e = errors("version = 1\n[[allow]]\nregex = '^https://(?:\\w{100}){100}$'\n");
+    assert!(
+        e.contains("p.toml:3:9: error: this regex compiles to more than 1 MiB (1048576 bytes), the limit for one regex"),
+        "{e}"
+    );
+    assert!(e.contains("rather than `\\w`"), "{e}");
+    // About 0.7 MiB each: 48 of them are over the 32 MiB of one file.
+    let mut source = String::from("version = 1\n");
+    for i in 0..48 {
+        source.push_str(&format!(
+            "[[allow]]\nregex = '^https://\\w{{1,40}}\\.r{i}\\.example\\.com$'\n"
+        ));
+    }
+    let e = errors(&source);
+    assert!(
+        e.contains("error: the regexes of this file compile to more than 32 MiB (33554432 bytes) in all, the limit for one file"),
+        "{e}"
+    );
+    assert!(!e.contains(":3:9:"), "the first regexes fit: {e}");
+}
+
+/// Row 10 of issue 9: a regex or glob that matches origins nobody targets is a wildcard.
+#[test]
+fn patterns_that_match_foreign_origins_are_treated_like_wildcards() {
+    let e = errors(&rule("regex = '^.*$'"));
+    assert!(
+        e.contains("p.toml:5:9: error: regex `^.*$` matches origins no rule should allow (it matches `https://a.invalid`): it allows like wildcard = true, and with cors.credentials = true"),
+        "{e}"
+    );
+    assert!(e.contains("allow_credentials_with_wildcard = true"), "{e}");
+    let e = errors(&rule("regex = '^http://.*$'\nallow_insecure_scheme = true"));
+    assert!(e.contains("(it matches `http://b.invalid:8443`)"), "{e}");
+    // Consent turns the error into a warning; without credentials it is always a warning.
+    let w = warnings(&rule(
+        "regex = '^.*$'\nallow_credentials_with_wildcard = true",
+    ));
+    assert!(
+        w.contains("p.toml:5:9: warning: regex `^.*$` matches origins no rule should allow"),
+        "{w}"
+    );
+    let w = warnings("version = 1\n[[allow]]\nregex = 'https://.+'\n");
+    assert!(
+        w.contains("warning: regex `https://.+` matches origins no rule should allow"),
+        "{w}"
+    );
+    // A glob over every host needs the same consent as a wildcard, beside its own.
+    let e = errors(&rule("glob = \"https://**\"\nallow_public_suffix = true"));
+    assert!(
+        e.contains("glob `https://**` matches origins no rule should allow"),
+        "{e}"
+    );
+    let w = warnings(&rule(
+        "glob = \"https://**\"\nallow_public_suffix = true\nallow_credentials_with_wildcard = true",
+    ));
+    assert!(
+        w.contains("glob `https://**` matches origins no rule should allow"),
+        "{w}"
+    );
+    // Denying everything is no hole; honest patterns match no probe.
+    let w = warnings(&format!(
+        "{}[[deny]]\nregex = '^.*$'\n",
+        rule("regex = '^https://.*\\.example\\.com$'\n[[allow]]\nglob = \"https://*.example.net\"")
+    ));
+    assert!(!w.contains("no rule should allow"), "{w}");
+}
+
+/// Row 13 of issue 9, and the other counts and lengths a file is held to.
+#[test]
+fn sizes_counts_and_lengths_are_bounded_with_the_reason() {
+    let name = |n: usize| {
+        format!(
+            "version = 1\n[[allow]]\nname = \"{}\"\nexact = \"https://a.com\"\n",
+            "n".repeat(n)
+        )
+    };
+    Policy::from_source("p.toml", &name(128)).unwrap();
+    let e = errors(&name(129));
+    assert!(
+        e.contains("p.toml:3:8: error: this rule name is 129 bytes, over the limit of 128 bytes (names appear in every decision, log line and metric)"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "the name is not repeated: {e}");
+    let e = errors(&format!(
+        "version = 1\n[[allow]]\nexact = \"https://a.com\"\nnote = \"{}\"\n",
+        "n".repeat(1025)
+    ));
+    assert!(
+        e.contains("p.toml:4:8: error: this note is 1025 bytes, over the limit of 1024 bytes"),
+        "{e}"
+    );
+    // 50 MB names never reach the parser.
+    let huge = name(2 << 20);
+    let e = errors(&huge);
+    let want = format!(
+        "p.toml: error: the file is {} bytes, over the limit of 1 MiB (1048576 bytes)",
+        huge.len()
+    );
+    assert!(e.starts_with(&want), "{e}");
+    let mut many = String::from("version = 1\n");
+    for i in 0..10_001 {
+        many.push_str(&format!("[[deny]]\nexact=\"https://a{i}.com\"\n"));
+    }
+    let e = errors(&many);
+    assert!(
+        e.contains("p.toml:20002:1: error: too many rules: 10001 [[allow]] and [[deny]] entries, over the limit of 10000"),
+        "{e}"
+    );
+    let mut expects = String::from("version = 1\n");
+    for _ in 0..1_001 {
+        expects.push_str("[[expect]]\nverdict=\"allow\"\n");
+    }
+    let e = errors(&expects);
+    assert!(
+        e.contains(
+            "p.toml:2002:1: error: too many [[expect]] guard rails: 1001, over the limit of 1000"
+        ),
+        "{e}"
+    );
+    let e = errors(&format!(
+        "version = 1\n[[allow]]\nglob = \"https://*.{}.com\"\n",
+        "a".repeat(600)
+    ));
+    assert!(
+        e.contains("p.toml:3:8: error: a glob is at most 512 bytes long, like an origin"),
+        "{e}"
+    );
+}
+
+#[test]
+fn duplicate_and_shadowed_rules_are_warned_about_with_both_lines() {
+    let w = warnings(
+        "version = 1\n[[allow]]\nname = \"a\"\nexact = \"https://a.com\"\n[[allow]]\nname = \"a443\"\nexact = \"https://a.com:443\"\n",
+    );
+    assert!(
+        w.contains("p.toml:5:1: warning: rule `a443` and rule `a` on line 2 are the same origin `https://a.com` once normalized: this rule never decides"),
+        "{w}"
+    );
+    let w = warnings(
+        "version = 1\n[[allow]]\nname = \"previews\"\nglob = \"https://*.example.com\"\n[[allow]]\nname = \"app\"\nexact = \"https://app.example.com\"\n",
+    );
+    assert!(
+        w.contains("p.toml:5:1: warning: rule `app` (exact = \"https://app.example.com\") is shadowed by rule `previews` on line 2 (glob = \"https://*.example.com\"), which matches `https://app.example.com` first"),
+        "{w}"
+    );
+    let w = warnings(
+        "version = 1\n[[allow]]\nname = \"app\"\nexact = \"https://app.example.com\"\n[[deny]]\nname = \"no\"\nregex = '^https://app\\.example\\.com$'\n",
+    );
+    assert!(
+        w.contains("p.toml:2:1: warning: rule `app` allows `https://app.example.com`, but deny rule `no` on line 5 (regex = '^https://app\\.example\\.com$') matches it and deny wins"),
+        "{w}"
+    );
+    let w = warnings(
+        "version = 1\n[[allow]]\nglob = \"https://*.a.com\"\n[[allow]]\nglob = \"https://*.A.com\"\n",
+    );
+    assert!(
+        w.contains("p.toml:4:1: warning: rule `allow[1]` (glob = \"https://*.a.com\") duplicates rule `allow[0]` on line 2"),
+        "{w}"
+    );
+    // An exception carved out of an allowed glob is what deny rules are for: no warning.
+    let w = warnings(
+        "version = 1\n[[allow]]\nglob = \"https://*.example.com\"\n[[deny]]\nexact = \"https://legacy.example.com\"\n",
+    );
+    assert!(w.is_empty(), "{w}");
+}
+
+#[test]
+fn report_only_says_what_it_lets_through() {
+    let w = warnings("version = 1\nmode = \"report-only\"\n[[allow]]\nexact = \"https://a.com\"\n");
+    for part in [
+        "p.toml:2:8: warning: report-only mode: nothing is blocked.",
+        "origins no allow rule matches pass and get CORS headers without credentials",
+        "a [[deny]] rule matches, `Origin: null` and malformed origins pass but never get CORS headers",
+    ] {
+        assert!(w.contains(part), "{part}: {w}");
+    }
+}

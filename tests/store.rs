@@ -167,3 +167,83 @@ fn readers_see_whole_policies_during_reloads() {
     assert_eq!(store.status().activations, 51);
     assert_eq!(store.status().failures, 0);
 }
+
+/// Issue 9: a refused file is refused once. Reloading the same content again parses nothing,
+/// counts nothing and answers with the first refusal, until the content changes.
+#[test]
+fn refused_content_is_not_loaded_again_until_it_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, policy_allowing("https://a.example")).unwrap();
+    let store = PolicyStore::open(&file).unwrap();
+    let bad = "version = 1\n[[allow]]\nexact = \"https://b.example/\"\n";
+    std::fs::write(&file, bad).unwrap();
+    let first = store.reload().unwrap_err();
+    assert!(!first.repeated);
+    assert_eq!(store.status().failures, 1);
+    let at = store.status().last_error.unwrap().at;
+
+    // The same bytes, read again and written again: nothing is done or counted.
+    for _ in 0..3 {
+        let again = store.reload().unwrap_err();
+        assert!(again.repeated);
+        assert_eq!(again.to_string(), first.to_string());
+        std::fs::write(&file, bad).unwrap();
+    }
+    let status = store.status();
+    assert_eq!(status.failures, 1);
+    let last = status
+        .last_error
+        .expect("the admin API still shows the error");
+    assert_eq!(last.at, at, "the first refusal, not a new one");
+    assert!(
+        last.error
+            .to_string()
+            .contains(":3:9: error: an origin has no path")
+    );
+
+    // Other content is judged anew, even if it is refused too.
+    std::fs::write(&file, format!("{bad}# edited\n")).unwrap();
+    assert!(!store.reload().unwrap_err().repeated);
+    assert_eq!(store.status().failures, 2);
+    // So is a file that cannot be read, once.
+    std::fs::remove_file(&file).unwrap();
+    assert!(!store.reload().unwrap_err().repeated);
+    assert!(store.reload().unwrap_err().repeated);
+    assert_eq!(store.status().failures, 3);
+
+    // Good content activates; the refused content, written back later, is judged again.
+    std::fs::write(&file, policy_allowing("https://c.example")).unwrap();
+    assert!(matches!(store.reload(), Ok(ReloadOutcome::Activated(_))));
+    std::fs::write(&file, bad).unwrap();
+    assert!(!store.reload().unwrap_err().repeated);
+    assert_eq!(store.status().failures, 4);
+    assert_eq!(verdict(&store, "https://c.example"), Verdict::Allow);
+}
+
+/// A 50 MB file is refused by its size, without reading it whole, at start-up and on reload.
+#[test]
+fn files_over_the_size_limit_are_refused_at_open_and_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    let big = std::fs::File::create(&file).unwrap();
+    big.set_len(50_000_000).unwrap();
+    let err = PolicyStore::open(&file).err().expect("refused").to_string();
+    assert!(
+        err.contains("policy.toml: error: the file is 50000000 bytes, over the limit of 1 MiB"),
+        "{err}"
+    );
+    std::fs::write(&file, policy_allowing("https://a.example")).unwrap();
+    let store = PolicyStore::open(&file).unwrap();
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(50_000_000)
+        .unwrap();
+    let refused = store.reload().unwrap_err();
+    assert!(
+        refused.to_string().contains("over the limit of 1 MiB"),
+        "{refused}"
+    );
+    assert!(store.reload().unwrap_err().repeated);
+    assert_eq!(verdict(&store, "https://a.example"), Verdict::Allow);
+}

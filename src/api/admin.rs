@@ -271,14 +271,14 @@ impl AdminApi {
                 outcome: "unchanged".into(),
                 version,
             })),
-            Err(e) => {
-                let mut p = Problem::new(
-                    "policy-refused",
-                    "Policy refused",
-                    422,
-                    "the policy file was refused; the last good policy stays active",
-                );
-                p.diagnostics = diagnostics(&e);
+            Err(refused) => {
+                let detail = if refused.repeated {
+                    "the policy file has not changed since it was refused; the last good policy stays active"
+                } else {
+                    "the policy file was refused; the last good policy stays active"
+                };
+                let mut p = Problem::new("policy-refused", "Policy refused", 422, detail);
+                p.diagnostics = diagnostics(&refused.error);
                 ReloadResponse::Refused(Json(p))
             }
         }

@@ -17,7 +17,7 @@ pub use denials::DenialLog;
 pub use metrics::Metrics;
 pub use sessions::{Binding, Check, SessionCap, SessionHandle, SessionSlot, Sessions};
 
-use crate::policy::{Decision, Policy, PolicyError, PolicyStore, ReloadOutcome, RequestFacts};
+use crate::policy::{Decision, Policy, PolicyStore, ReloadOutcome, ReloadRefused, RequestFacts};
 
 /// Where Socket.IO (Engine.IO) is served.
 pub const SOCKET_IO_PATH: &str = "/api/socket.io";
@@ -71,8 +71,10 @@ impl Gate {
         (policy, decision)
     }
 
-    /// Reloads the policy file; logs and counts the outcome.
-    pub fn reload(&self, trigger: &str) -> Result<ReloadOutcome, PolicyError> {
+    /// Reloads the policy file; logs and counts the outcome. A file still as it was when it was
+    /// last refused is neither logged at ERROR nor counted again: whatever triggers reloads
+    /// (an editor's saves, a loop of signals) costs one refusal per content.
+    pub fn reload(&self, trigger: &str) -> Result<ReloadOutcome, ReloadRefused> {
         let previous = self.store.status().version;
         let outcome = self.store.reload();
         match &outcome {
@@ -87,12 +89,20 @@ impl Gate {
             Ok(ReloadOutcome::Unchanged(version)) => {
                 tracing::debug!(trigger, version = %version, "policy unchanged");
             }
-            Err(error) => {
+            Err(refused) if refused.repeated => {
+                tracing::debug!(
+                    trigger,
+                    active_version = %previous,
+                    "policy file unchanged since it was refused; nothing to do"
+                );
+            }
+            Err(refused) => {
                 self.metrics.reload_failed();
                 tracing::error!(
                     trigger,
                     active_version = %previous,
-                    "policy reload refused, the last good policy stays active:\n{error}"
+                    "policy reload refused, the last good policy stays active:\n{}",
+                    refused.error
                 );
             }
         }

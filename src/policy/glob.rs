@@ -9,7 +9,7 @@
 use std::fmt;
 
 use super::origin::{
-    Origin, default_port, is_loopback_host, is_scheme, parse_port, split_host_port,
+    MAX_ORIGIN_LEN, Origin, default_port, is_loopback_host, is_scheme, parse_port, split_host_port,
 };
 
 /// The port segment of a label path for an origin whose scheme has no default port.
@@ -54,6 +54,13 @@ impl GlobError {
 
 impl OriginGlob {
     pub fn parse(text: &str) -> Result<Self, GlobError> {
+        // An origin is at most this long; so is a pattern for origins, which bounds its
+        // compiled size.
+        if text.len() > MAX_ORIGIN_LEN {
+            return Err(GlobError::new(format!(
+                "a glob is at most {MAX_ORIGIN_LEN} bytes long, like an origin"
+            )));
+        }
         if text.trim() != text || text.chars().any(char::is_whitespace) {
             return Err(GlobError::new("a glob has no whitespace")
                 .help(format!("did you mean `{}`?", text.trim())));

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
+use toml::de::DeTable;
 
 use super::cases::{self, CaseDefaults};
 use super::decision::Verdict;
@@ -14,9 +16,10 @@ use super::diagnostics::Diagnostics;
 use super::glob::OriginGlob;
 use super::origin::{MalformedOrigin, Origin};
 use super::proxy::{FORWARDING_HEADERS, TrustedProxies};
-use super::rules::{Action, Matcher, Rule, RuleSet, anchored};
+use super::rules::{Action, Matcher, Rule, RuleSet};
 use super::schema::{RawCors, RawPolicy, RawRule, RawTrustedProxies};
 use super::{CorsSettings, Mode, Policy, PolicyError, PolicySource};
+use super::{foreign, keys, limits, pattern, shadow};
 
 /// Browsers cap `Access-Control-Max-Age` lower anyway (Chromium: 2 h, Firefox: 24 h).
 pub const MAX_AGE_CAP_SECS: u32 = 86_400;
@@ -27,6 +30,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
+    limits::check_file_size(path, bytes.len() as u64)?;
     let sha256 = sha256_hex(bytes);
     let source = match std::str::from_utf8(bytes) {
         Ok(s) => s,
@@ -40,85 +44,31 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
         }
     };
     let mut d = Diagnostics::new(path, source);
-    let raw: RawPolicy = match toml::from_str(source) {
-        Ok(raw) => raw,
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            d.error(&span, e.message().trim().to_owned());
-            return Err(PolicyError {
-                diagnostics: d.items,
-            });
-        }
+    let refused = |d: Diagnostics| PolicyError {
+        diagnostics: d.items,
     };
-
-    let version = *raw.version.get_ref();
-    if version != 1 {
-        d.error_help(
-            &raw.version.span(),
-            format!("unsupported policy version {version}"),
-            "this Gavel reads `version = 1`",
-        );
+    let Some(raw) = parse(source, &mut d) else {
+        return Err(refused(d));
+    };
+    // Counts before any rule is compiled: a file of 50,000 rules is refused for its count.
+    limits::check_counts(&raw, &mut d);
+    if d.has_errors() {
+        return Err(refused(d));
     }
-    let mode = match &raw.mode {
-        None => Mode::Enforce,
-        Some(m) => match m.get_ref().as_str() {
-            "enforce" => Mode::Enforce,
-            "report-only" => Mode::ReportOnly,
-            other => {
-                let help = if other
-                    .replace(['_', ' '], "-")
-                    .eq_ignore_ascii_case("report-only")
-                {
-                    "did you mean `report-only`?".to_owned()
-                } else {
-                    "expected `enforce` or `report-only`".to_owned()
-                };
-                d.error_help(&m.span(), format!("unknown mode `{other}`"), help);
-                Mode::Enforce
-            }
-        },
+    let settings = settings(&raw, &mut d);
+    let mut ctx = RuleContext {
+        credentials: settings.cors.credentials,
+        names: HashMap::new(),
+        regex_bytes: 0,
     };
-
-    let cors = cors(
-        raw.cors
-            .as_ref()
-            .map_or(&RawCors::default(), Spanned::get_ref),
-        &mut d,
-    );
-    let (missing_origin, null_origin) = match &raw.requests {
-        Some(r) => (
-            verdict_setting(&r.get_ref().missing_origin, Verdict::Allow, &mut d),
-            verdict_setting(&r.get_ref().null_origin, Verdict::Deny, &mut d),
-        ),
-        None => (Verdict::Allow, Verdict::Deny),
-    };
-    let trusted_proxies = match &raw.trusted_proxies {
-        Some(t) => trusted_proxies(t.get_ref(), &t.span(), &mut d),
-        None => TrustedProxies::default(),
-    };
-
-    let mut names: HashMap<String, usize> = HashMap::new();
-    let mut compile_rules = |raws: &[Spanned<RawRule>], action: Action, d: &mut Diagnostics| {
-        raws.iter()
-            .enumerate()
-            .filter_map(|(i, raw)| rule(raw, action, i, cors.credentials, &mut names, d))
-            .collect::<Vec<_>>()
-    };
-    let allow_rules = compile_rules(&raw.allow, Action::Allow, &mut d);
-    let deny_rules = compile_rules(&raw.deny, Action::Deny, &mut d);
+    let allow_rules = rules(&raw.allow, Action::Allow, &mut ctx, &mut d);
+    let deny_rules = rules(&raw.deny, Action::Deny, &mut ctx, &mut d);
     if raw.allow.is_empty() {
         d.warning(
             &(0..0),
             "no [[allow]] rules: every request that carries an Origin is denied",
         );
     }
-    if mode == Mode::ReportOnly {
-        d.warning(
-            &raw.mode.as_ref().map_or(0..0, Spanned::span),
-            "report-only mode: denials are logged and counted but not enforced",
-        );
-    }
-
     let rule_names: Vec<String> = allow_rules
         .iter()
         .chain(deny_rules.iter())
@@ -130,43 +80,57 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
         .iter()
         .filter_map(|e| cases::expectation(e, &defaults, &rule_names, &mut d))
         .collect();
-
     if d.has_errors() {
+        return Err(refused(d));
+    }
+    let source = PolicySource {
+        path: path.to_path_buf(),
+        sha256,
+    };
+    let rules = (allow_rules, deny_rules);
+    let Some(mut policy) = compile(source, settings, rules, expectations, &mut d) else {
+        return Err(refused(d));
+    };
+    policy.set_counter(0);
+    let mut failures = policy.check_expectations();
+    if !failures.is_empty() {
+        // The warnings may say why (a shadowed rule), so they come along.
+        failures.extend(d.items);
         return Err(PolicyError {
-            diagnostics: d.items,
+            diagnostics: failures,
         });
     }
+    policy.diagnostics = d.items;
+    Ok(policy)
+}
 
-    let mut exact_by_host: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, rule) in allow_rules.iter().enumerate() {
-        if let Matcher::Exact(o) = &rule.matcher {
-            exact_by_host
-                .entry(o.host().trim_end_matches('.').to_owned())
-                .or_default()
-                .push(i);
-        }
-    }
+/// Compiles the validated (allow, deny) rules into rule sets, warns about rules that never
+/// decide, and assembles the policy (its guard rails not run yet).
+fn compile(
+    source: PolicySource,
+    settings: Settings,
+    (allow_rules, deny_rules): (Vec<Rule>, Vec<Rule>),
+    expectations: Vec<cases::Expectation>,
+    d: &mut Diagnostics,
+) -> Option<Policy> {
+    let exact_by_host = exact_by_host(&allow_rules);
     let compiled =
         RuleSet::compile(allow_rules).and_then(|allow| Ok((allow, RuleSet::compile(deny_rules)?)));
     let (allow, deny) = match compiled {
         Ok(sets) => sets,
         Err(e) => {
             d.error(&(0..0), format!("the rules do not compile together: {e}"));
-            return Err(PolicyError {
-                diagnostics: d.items,
-            });
+            return None;
         }
     };
-    let mut policy = Policy {
-        source: PolicySource {
-            path: path.to_path_buf(),
-            sha256,
-        },
-        mode,
-        cors,
-        missing_origin,
-        null_origin,
-        trusted_proxies,
+    shadow::warn_shadowed(&allow, &deny, d);
+    Some(Policy {
+        source,
+        mode: settings.mode,
+        cors: settings.cors,
+        missing_origin: settings.missing_origin,
+        null_origin: settings.null_origin,
+        trusted_proxies: settings.trusted_proxies,
         diagnostics: Vec::new(),
         allow,
         deny,
@@ -174,16 +138,121 @@ pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<Policy, PolicyError> {
         expectations,
         version: "".into(),
         cache: Default::default(),
+    })
+}
+
+/// Parses the document, reports every unknown key at once, then reads it into the schema.
+fn parse(source: &str, d: &mut Diagnostics) -> Option<RawPolicy> {
+    let doc = match DeTable::parse(source) {
+        Ok(doc) => doc,
+        Err(e) => {
+            d.error(&e.span().unwrap_or(0..0), e.message().trim().to_owned());
+            return None;
+        }
     };
-    policy.set_counter(0);
-    let failures = policy.check_expectations();
-    if !failures.is_empty() {
-        return Err(PolicyError {
-            diagnostics: failures,
-        });
+    keys::check_policy_keys(doc.get_ref(), d);
+    if d.has_errors() {
+        return None;
     }
-    policy.diagnostics = d.items;
-    Ok(policy)
+    match RawPolicy::deserialize(toml::de::Deserializer::from(doc)) {
+        Ok(raw) => Some(raw),
+        Err(e) => {
+            d.error(&e.span().unwrap_or(0..0), e.message().trim().to_owned());
+            None
+        }
+    }
+}
+
+/// Everything of a policy but its rules and guard rails.
+struct Settings {
+    mode: Mode,
+    cors: CorsSettings,
+    missing_origin: Verdict,
+    null_origin: Verdict,
+    trusted_proxies: TrustedProxies,
+}
+
+fn settings(raw: &RawPolicy, d: &mut Diagnostics) -> Settings {
+    let version = *raw.version.get_ref();
+    if version != 1 {
+        d.error_help(
+            &raw.version.span(),
+            format!("unsupported policy version {version}"),
+            "this Gavel reads `version = 1`",
+        );
+    }
+    let mode = mode(&raw.mode, d);
+    let cors = cors(
+        raw.cors
+            .as_ref()
+            .map_or(&RawCors::default(), Spanned::get_ref),
+        d,
+    );
+    let (missing_origin, null_origin) = match &raw.requests {
+        Some(r) => (
+            verdict_setting(&r.get_ref().missing_origin, Verdict::Allow, d),
+            verdict_setting(&r.get_ref().null_origin, Verdict::Deny, d),
+        ),
+        None => (Verdict::Allow, Verdict::Deny),
+    };
+    let trusted_proxies = match &raw.trusted_proxies {
+        Some(t) => trusted_proxies(t.get_ref(), &t.span(), d),
+        None => TrustedProxies::default(),
+    };
+    Settings {
+        mode,
+        cors,
+        missing_origin,
+        null_origin,
+        trusted_proxies,
+    }
+}
+
+/// What report-only lets through, said whenever such a policy is loaded (it is what the gate
+/// does: `gate::cors` grants nothing more).
+pub(crate) const REPORT_ONLY_WARNING: &str = "report-only mode: nothing is blocked. \
+     Requests from origins no allow rule matches pass and get CORS headers without \
+     credentials; requests whose origin a [[deny]] rule matches, `Origin: null` and malformed \
+     origins pass but never get CORS headers. Every denial is logged and counted as if it \
+     were enforced";
+
+fn mode(raw: &Option<Spanned<String>>, d: &mut Diagnostics) -> Mode {
+    let Some(m) = raw else {
+        return Mode::Enforce;
+    };
+    match m.get_ref().as_str() {
+        "enforce" => Mode::Enforce,
+        "report-only" => {
+            d.warning(&m.span(), REPORT_ONLY_WARNING);
+            Mode::ReportOnly
+        }
+        other => {
+            let help = if other
+                .replace(['_', ' '], "-")
+                .eq_ignore_ascii_case("report-only")
+            {
+                "did you mean `report-only`?".to_owned()
+            } else {
+                "expected `enforce` or `report-only`".to_owned()
+            };
+            d.error_help(&m.span(), format!("unknown mode `{other}`"), help);
+            Mode::Enforce
+        }
+    }
+}
+
+/// Exact allow rules by host without a trailing dot, for near-miss hints.
+fn exact_by_host(allow: &[Rule]) -> HashMap<String, Vec<usize>> {
+    let mut by_host: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, rule) in allow.iter().enumerate() {
+        if let Matcher::Exact(o) = &rule.matcher {
+            by_host
+                .entry(o.host().trim_end_matches('.').to_owned())
+                .or_default()
+                .push(i);
+        }
+    }
+    by_host
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -341,174 +410,279 @@ fn trusted_proxies(
     TrustedProxies::new(cidrs, &headers)
 }
 
+/// What compiling one rule needs to know of the others.
+struct RuleContext {
+    credentials: bool,
+    /// Names used so far, with their lines.
+    names: HashMap<String, usize>,
+    /// What the regexes so far compiled to, against [`limits::MAX_REGEXES_BYTES`].
+    regex_bytes: usize,
+}
+
+fn rules(
+    raws: &[Spanned<RawRule>],
+    action: Action,
+    ctx: &mut RuleContext,
+    d: &mut Diagnostics,
+) -> Vec<Rule> {
+    raws.iter()
+        .enumerate()
+        .filter_map(|(i, raw)| rule(raw, action, i, ctx, d))
+        .collect()
+}
+
+/// The consents a rule may give, and which of them its matcher used.
+struct Consents<'r> {
+    raw: &'r RawRule,
+    used: Vec<&'static str>,
+}
+
+impl<'r> Consents<'r> {
+    /// Whether the rule consents to `key`; records that the matcher asked.
+    fn given(&mut self, key: &'static str) -> bool {
+        self.used.push(key);
+        self.flag(key).is_some_and(|f| *f.get_ref())
+    }
+
+    fn flag(&self, key: &str) -> Option<&'r Spanned<bool>> {
+        match key {
+            "allow_public_suffix" => self.raw.allow_public_suffix.as_ref(),
+            "allow_insecure_scheme" => self.raw.allow_insecure_scheme.as_ref(),
+            "allow_credentials_with_wildcard" => self.raw.allow_credentials_with_wildcard.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// A consent given where the matcher never asks for it is a mistake worth a warning.
+    fn warn_unused(&self, d: &mut Diagnostics) {
+        for key in [
+            "allow_public_suffix",
+            "allow_insecure_scheme",
+            "allow_credentials_with_wildcard",
+        ] {
+            if let Some(f) = self.flag(key)
+                && !self.used.contains(&key)
+            {
+                d.warning(&f.span(), format!("`{key}` has no effect on this rule"));
+            }
+        }
+    }
+}
+
 /// Validates and compiles one `[[allow]]` / `[[deny]]` entry.
 fn rule(
     raw: &Spanned<RawRule>,
     action: Action,
     index: usize,
-    credentials: bool,
-    names: &mut HashMap<String, usize>,
+    ctx: &mut RuleContext,
     d: &mut Diagnostics,
 ) -> Option<Rule> {
     let span = raw.span();
     let r = raw.get_ref();
     let location = d.location(&span);
+    let text_ok = limits::check_rule_text(r, d);
     let name = match &r.name {
-        Some(n) => {
-            let value = n.get_ref().trim().to_owned();
-            if value.is_empty() {
-                d.error(&n.span(), "a rule name cannot be empty");
-            }
-            if let Some(line) = names.get(&value) {
-                d.error(
-                    &n.span(),
-                    format!("rule name `{value}` is already used on line {line}"),
-                );
-            }
-            names.insert(value.clone(), location.line);
-            value
+        Some(n) if n.get_ref().len() <= limits::MAX_NAME_BYTES => {
+            rule_name(n, location.line, &mut ctx.names, d)
         }
-        None => format!("{}[{index}]", action.as_str()),
+        // Over the limit (an error already): messages below use the default name rather than
+        // repeat a long one.
+        _ => format!("{}[{index}]", action.as_str()),
     };
+    let key = single_matcher(r, &name, &span, d)?;
+    let mut consents = Consents {
+        raw: r,
+        used: Vec::new(),
+    };
+    let allow = action == Action::Allow;
+    let matcher = match key {
+        "exact" => Matcher::Exact(exact_origin(r.exact.as_ref()?, d)?),
+        "glob" => {
+            let glob = r.glob.as_ref()?;
+            let g = glob_matcher(glob, ctx.credentials, &mut consents, d)?;
+            if allow && let Some(probe) = foreign::glob_probe(&g) {
+                let what = format!("glob `{g}`");
+                wildcard_like(&what, probe, glob, ctx.credentials, &mut consents, d);
+            }
+            Matcher::Glob(g)
+        }
+        "regex" => {
+            let regex = r.regex.as_ref()?;
+            let checked = origin_regex(regex, ctx, d)?;
+            if allow && let Some(probe) = foreign::regex_probe(&checked) {
+                let what = format!("regex `{}`", regex.get_ref());
+                wildcard_like(&what, probe, regex, ctx.credentials, &mut consents, d);
+            }
+            Matcher::Regex(regex.get_ref().clone())
+        }
+        "wildcard" => {
+            let s = r.wildcard.as_ref().map_or(span.clone(), Spanned::span);
+            if allow {
+                wildcard(&s, ctx.credentials, &mut consents, d);
+            } else {
+                consents.used.push("allow_credentials_with_wildcard");
+            }
+            Matcher::Wildcard
+        }
+        _ => Matcher::SameOrigin,
+    };
+    consents.warn_unused(d);
+    let note = r.note.as_ref().map(|n| n.get_ref().clone());
+    text_ok.then(|| Rule::new(name, action, matcher, note, location))
+}
 
-    let mut given: Vec<(&str, Range<usize>)> = Vec::new();
-    for (key, s) in [
+fn rule_name(
+    n: &Spanned<String>,
+    line: usize,
+    names: &mut HashMap<String, usize>,
+    d: &mut Diagnostics,
+) -> String {
+    let value = n.get_ref().trim().to_owned();
+    if value.is_empty() {
+        d.error(&n.span(), "a rule name cannot be empty");
+    }
+    if let Some(first) = names.get(&value) {
+        d.error(
+            &n.span(),
+            format!("rule name `{value}` is already used on line {first}"),
+        );
+    }
+    names.insert(value.clone(), line);
+    value
+}
+
+/// The one matcher key a rule gives; `None` (with an error) for none or several.
+fn single_matcher(
+    r: &RawRule,
+    name: &str,
+    span: &Range<usize>,
+    d: &mut Diagnostics,
+) -> Option<&'static str> {
+    let on = |f: &Option<Spanned<bool>>| f.as_ref().filter(|w| *w.get_ref()).map(Spanned::span);
+    let given: Vec<(&'static str, Range<usize>)> = [
         ("exact", r.exact.as_ref().map(Spanned::span)),
         ("glob", r.glob.as_ref().map(Spanned::span)),
         ("regex", r.regex.as_ref().map(Spanned::span)),
-        (
-            "wildcard",
-            r.wildcard
-                .as_ref()
-                .filter(|w| *w.get_ref())
-                .map(Spanned::span),
-        ),
-        (
-            "same_origin",
-            r.same_origin
-                .as_ref()
-                .filter(|w| *w.get_ref())
-                .map(Spanned::span),
-        ),
-    ] {
-        if let Some(s) = s {
-            given.push((key, s));
-        }
-    }
+        ("wildcard", on(&r.wildcard)),
+        ("same_origin", on(&r.same_origin)),
+    ]
+    .into_iter()
+    .filter_map(|(key, s)| Some((key, s?)))
+    .collect();
     match given.as_slice() {
         [] => {
             d.error_help(
-                &span,
+                span,
                 format!("rule `{name}` has no matcher"),
                 "give exactly one of exact, glob, regex, wildcard = true, same_origin = true",
             );
-            return None;
+            None
         }
-        [_] => {}
+        [(key, _)] => Some(key),
         [(first, _), (second, s), ..] => {
             d.error_help(
                 s,
                 format!("rule `{name}` has both `{first}` and `{second}`; a rule has exactly one matcher"),
                 "split it into two rules",
             );
-            return None;
+            None
         }
     }
+}
 
-    let consent = |flag: &Option<Spanned<bool>>| flag.as_ref().is_some_and(|f| *f.get_ref());
-    let mut used_consents: Vec<&str> = Vec::new();
-    let matcher = if let Some(exact) = &r.exact {
-        Matcher::Exact(exact_origin(exact, d)?)
-    } else if let Some(glob) = &r.glob {
-        let g = origin_glob(glob, d)?;
-        if g.has_host_wildcard() {
-            let fixed = g.fixed_suffix().unwrap_or_default();
-            let public = fixed.is_empty() || is_public_suffix(&fixed);
-            if public {
-                used_consents.push("allow_public_suffix");
-                let what = if fixed.is_empty() {
-                    "every host".to_owned()
-                } else {
-                    format!("the public suffix `{fixed}`: anyone can register a name under it")
-                };
-                if consent(&r.allow_public_suffix) {
-                    d.warning(
-                        &glob.span(),
-                        format!("glob `{g}` covers {what} (allowed explicitly)"),
-                    );
-                } else {
-                    d.error_help(
-                        &glob.span(),
-                        format!("glob `{g}` covers {what}"),
-                        "name a registrable domain (`https://*.example.com`), or set allow_public_suffix = true on this rule if you really mean it",
-                    );
-                }
-            }
-        }
-        if credentials && g.scheme() != "https" && !g.is_loopback() {
-            used_consents.push("allow_insecure_scheme");
-            if consent(&r.allow_insecure_scheme) {
+fn glob_matcher(
+    glob: &Spanned<String>,
+    credentials: bool,
+    consents: &mut Consents<'_>,
+    d: &mut Diagnostics,
+) -> Option<OriginGlob> {
+    let g = origin_glob(glob, d)?;
+    if g.has_host_wildcard() {
+        let fixed = g.fixed_suffix().unwrap_or_default();
+        if fixed.is_empty() || is_public_suffix(&fixed) {
+            let what = if fixed.is_empty() {
+                "every host".to_owned()
+            } else {
+                format!("the public suffix `{fixed}`: anyone can register a name under it")
+            };
+            if consents.given("allow_public_suffix") {
                 d.warning(
                     &glob.span(),
-                    format!("non-https glob `{g}` with credentials (allowed explicitly)"),
+                    format!("glob `{g}` covers {what} (allowed explicitly)"),
                 );
             } else {
                 d.error_help(
                     &glob.span(),
-                    format!("non-https glob `{g}` while cors.credentials = true: anyone on the network path can act with the user's cookies"),
-                    "use https, list exact origins, or set allow_insecure_scheme = true on this rule",
+                    format!("glob `{g}` covers {what}"),
+                    "name a registrable domain (`https://*.example.com`), or set allow_public_suffix = true on this rule if you really mean it",
                 );
             }
-        }
-        if !g.has_host_wildcard() && g.to_string().ends_with(":*") {
-            // A port-only glob (`http://localhost:*`) is fine as it is.
-        } else if !g.has_host_wildcard() {
-            d.warning(
-                &glob.span(),
-                format!("glob `{g}` has no wildcard; `exact` says the same more plainly"),
-            );
-        }
-        unicode_note(glob, &g.to_string(), d);
-        Matcher::Glob(g)
-    } else if let Some(regex) = &r.regex {
-        Matcher::Regex(origin_regex(regex, d)?)
-    } else if r.wildcard.is_some() {
-        used_consents.push("allow_credentials_with_wildcard");
-        let s = r
-            .wildcard
-            .as_ref()
-            .map(Spanned::span)
-            .unwrap_or(span.clone());
-        if action == Action::Allow {
-            if credentials && !consent(&r.allow_credentials_with_wildcard) {
-                d.error_help(
-                    &s,
-                    "wildcard = true with cors.credentials = true would reflect every origin with the user's cookies",
-                    "list the origins, or set allow_credentials_with_wildcard = true on this rule if you really mean it",
-                );
-            } else {
-                d.warning(&s, "wildcard = true allows every origin");
-            }
-        }
-        Matcher::Wildcard
-    } else {
-        Matcher::SameOrigin
-    };
-    for (flag, key) in [
-        (&r.allow_public_suffix, "allow_public_suffix"),
-        (&r.allow_insecure_scheme, "allow_insecure_scheme"),
-        (
-            &r.allow_credentials_with_wildcard,
-            "allow_credentials_with_wildcard",
-        ),
-    ] {
-        if let Some(f) = flag
-            && !used_consents.contains(&key)
-        {
-            d.warning(&f.span(), format!("`{key}` has no effect on this rule"));
         }
     }
-    Some(Rule::new(name, action, matcher, r.note.clone(), location))
+    if credentials && g.scheme() != "https" && !g.is_loopback() {
+        if consents.given("allow_insecure_scheme") {
+            d.warning(
+                &glob.span(),
+                format!("non-https glob `{g}` with credentials (allowed explicitly)"),
+            );
+        } else {
+            d.error_help(
+                &glob.span(),
+                format!("non-https glob `{g}` while cors.credentials = true: anyone on the network path can act with the user's cookies"),
+                "use https, list exact origins, or set allow_insecure_scheme = true on this rule",
+            );
+        }
+    }
+    // A port-only glob (`http://localhost:*`) is fine as it is.
+    if !g.has_host_wildcard() && !g.to_string().ends_with(":*") {
+        d.warning(
+            &glob.span(),
+            format!("glob `{g}` has no wildcard; `exact` says the same more plainly"),
+        );
+    }
+    unicode_note(glob, &g.to_string(), d);
+    Some(g)
+}
+
+const WILDCARD_CONSENT_HELP: &str = "list the origins, or set allow_credentials_with_wildcard = true on this rule if you really mean it";
+
+/// `wildcard = true` on an allow rule: refused with credentials unless consented, always
+/// warned about.
+fn wildcard(s: &Range<usize>, credentials: bool, consents: &mut Consents<'_>, d: &mut Diagnostics) {
+    let consented = consents.given("allow_credentials_with_wildcard");
+    if credentials && !consented {
+        d.error_help(
+            s,
+            "wildcard = true with cors.credentials = true would reflect every origin with the user's cookies",
+            WILDCARD_CONSENT_HELP,
+        );
+    } else {
+        d.warning(s, "wildcard = true allows every origin");
+    }
+}
+
+/// An allow glob or regex that matched a foreign `probe`: treated like `wildcard = true`.
+fn wildcard_like(
+    what: &str,
+    probe: &str,
+    value: &Spanned<String>,
+    credentials: bool,
+    consents: &mut Consents<'_>,
+    d: &mut Diagnostics,
+) {
+    let consented = consents.given("allow_credentials_with_wildcard");
+    let finding = format!(
+        "{what} matches origins no rule should allow (it matches `{probe}`): it allows like wildcard = true"
+    );
+    if credentials && !consented {
+        d.error_help(
+            &value.span(),
+            format!("{finding}, and with cors.credentials = true it would reflect them with the user's cookies"),
+            WILDCARD_CONSENT_HELP,
+        );
+    } else {
+        d.warning(&value.span(), finding);
+    }
 }
 
 fn exact_origin(value: &Spanned<String>, d: &mut Diagnostics) -> Option<Origin> {
@@ -571,18 +745,23 @@ fn origin_glob(value: &Spanned<String>, d: &mut Diagnostics) -> Option<OriginGlo
     }
 }
 
-fn origin_regex(value: &Spanned<String>, d: &mut Diagnostics) -> Option<String> {
+/// Checks one regex: its syntax, its compiled size (alone and with the file's others), and
+/// what it probably gets wrong.
+fn origin_regex(
+    value: &Spanned<String>,
+    ctx: &mut RuleContext,
+    d: &mut Diagnostics,
+) -> Option<pattern::CheckedRegex> {
     let pattern = value.get_ref();
     let span = value.span();
-    if let Err(e) = regex_syntax::Parser::new().parse(&anchored(pattern)) {
-        let kind = match &e {
-            regex_syntax::Error::Parse(p) => p.kind().to_string(),
-            regex_syntax::Error::Translate(t) => t.kind().to_string(),
-            other => other.to_string(),
-        };
-        d.error(&span, format!("invalid regex: {kind}"));
-        return None;
-    }
+    let checked = match pattern::check(pattern, ctx.regex_bytes) {
+        Ok(checked) => checked,
+        Err(refusal) => {
+            d.push(super::Severity::Error, &span, refusal.message, refusal.help);
+            return None;
+        }
+    };
+    ctx.regex_bytes += checked.bytes;
     if !(pattern.starts_with('^') && pattern.ends_with('$')) {
         d.push(
             super::Severity::Warning,
@@ -611,7 +790,7 @@ fn origin_regex(value: &Spanned<String>, d: &mut Diagnostics) -> Option<String> 
             "origins are matched lower-case; upper-case letters in this regex never match",
         );
     }
-    Some(pattern.clone())
+    Some(checked)
 }
 
 /// The position of the first `.` after `://` that is neither escaped, inside a class, nor

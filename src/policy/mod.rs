@@ -36,13 +36,18 @@ mod decide;
 mod decision;
 mod diagnostics;
 mod facts;
+mod foreign;
 mod glob;
 mod hints;
+mod keys;
+pub mod limits;
 mod load;
 mod origin;
+mod pattern;
 mod proxy;
 mod rules;
 mod schema;
+mod shadow;
 mod store;
 mod table;
 
@@ -54,11 +59,12 @@ pub use decide::ScanningPolicy;
 pub use decision::{Decision, Reason, Verdict};
 pub use diagnostics::{Diagnostic, Location, Severity};
 pub use facts::{ConnScheme, RequestFacts, Surface};
+pub use foreign::PROBES as FOREIGN_PROBES;
 pub use glob::{OriginGlob, label_path};
 pub use origin::{MAX_ORIGIN_LEN, MalformedOrigin, Origin, RequestOrigin};
 pub use proxy::{FORWARDING_HEADERS, ProxyReport, TrustedProxies};
 pub use rules::{Action, Matcher, Rule, RuleRef};
-pub use store::{PolicyStore, ReloadFailure, ReloadOutcome, StoreStatus};
+pub use store::{PolicyStore, ReloadFailure, ReloadOutcome, ReloadRefused, StoreStatus};
 pub use table::{CaseOutcome, TableReport, run_table};
 
 use cases::Expectation;
@@ -151,10 +157,10 @@ impl PolicyError {
 
 impl Policy {
     /// Reads, validates and compiles a policy file, and runs its `[[expect]]` guard rails.
+    /// A file over [`limits::MAX_FILE_BYTES`] is refused without being read whole.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, PolicyError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| PolicyError::io(path, &e))?;
-        load::load(path, &bytes)
+        load::load(path, &limits::read_bounded(path)?)
     }
 
     /// Like [`Policy::from_file`], from text; `path` is used in messages only.

@@ -20,7 +20,9 @@ use regex_automata::{Anchored, Input};
 
 use super::diagnostics::Location;
 use super::glob::{OriginGlob, build_glob, label_path};
+use super::limits::{MAX_REGEX_BYTES, MAX_REGEXES_BYTES};
 use super::origin::Origin;
+use super::pattern::syntax_config;
 
 /// Whether a rule allows or denies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -233,6 +235,15 @@ impl RuleSet {
     }
 }
 
+/// What one rule set's automaton may compile to. Its regexes were checked one by one against
+/// [`MAX_REGEXES_BYTES`] already and globs are short (an origin's length), so this is a
+/// backstop: 10,000 honest patterns take about 10 MiB.
+const MAX_SET_BYTES: usize = 2 * MAX_REGEXES_BYTES;
+
+/// The lazy DFA's cache per searching thread: enough that thousands of patterns do not thrash
+/// it, bounded so that a policy cannot make every request thread hold more.
+const SET_CACHE_BYTES: usize = 16 << 20;
+
 /// One automaton for many patterns; `None` when there are none.
 fn multi_regex(patterns: &[String]) -> Result<Option<MultiRegex>, String> {
     if patterns.is_empty() {
@@ -242,11 +253,12 @@ fn multi_regex(patterns: &[String]) -> Result<Option<MultiRegex>, String> {
         .configure(
             MultiRegex::config()
                 // Thousands of origin patterns outgrow the defaults; each one is small.
-                .nfa_size_limit(Some(1 << 30))
-                .hybrid_cache_capacity(16 << 20),
+                .nfa_size_limit(Some(MAX_SET_BYTES))
+                .onepass_size_limit(Some(MAX_REGEX_BYTES))
+                .dfa_size_limit(Some(MAX_REGEX_BYTES))
+                .hybrid_cache_capacity(SET_CACHE_BYTES),
         )
-        // globset's translations match bytes (`(?-u)`), like label paths need.
-        .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+        .syntax(syntax_config())
         .build_many(patterns)
         .map(Some)
         .map_err(|e| e.to_string())
@@ -286,9 +298,13 @@ impl<'a> ScanningRuleSet<'a> {
             .map(|r| match &r.matcher {
                 Matcher::Exact(o) => Compiled::Exact(o.clone()),
                 Matcher::Glob(g) => Compiled::Glob(g.matcher()),
-                Matcher::Regex(p) => {
-                    Compiled::Regex(regex::Regex::new(&anchored(p)).expect("validated regex"))
-                }
+                Matcher::Regex(p) => Compiled::Regex(
+                    regex::RegexBuilder::new(&anchored(p))
+                        .size_limit(MAX_REGEX_BYTES)
+                        .dfa_size_limit(MAX_REGEX_BYTES)
+                        .build()
+                        .expect("validated regex"),
+                ),
                 Matcher::Wildcard => Compiled::Wildcard,
                 Matcher::SameOrigin => Compiled::SameOrigin,
             })

@@ -1,7 +1,7 @@
 //! The policy file as written: serde types with spans, before any validation.
 //!
 //! Every table refuses unknown keys, so a typo (`exct = …`) is an error at its line, not a rule
-//! that silently matches nothing.
+//! that silently matches nothing (`keys` reports all of them at once before serde is asked).
 
 use std::collections::BTreeMap;
 
@@ -49,7 +49,7 @@ pub(crate) struct RawRequests {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRule {
     pub name: Option<Spanned<String>>,
-    pub note: Option<String>,
+    pub note: Option<Spanned<String>>,
     pub exact: Option<Spanned<String>>,
     pub glob: Option<Spanned<String>>,
     pub regex: Option<Spanned<String>>,

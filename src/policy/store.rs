@@ -6,6 +6,10 @@
 //! one. Otherwise the last good policy stays and the error is kept for the admin API (like
 //! OPA's status: active version, last successful activation, last error).
 //!
+//! A refused file's hash is remembered too: reloading the same refused content again does
+//! nothing (no parse, no compile, no count), so that reload triggers, however many, cost one
+//! refusal per content.
+//!
 //! What triggers a reload (file watching, `SIGHUP`, the admin API) lives with the server.
 
 use std::path::{Path, PathBuf};
@@ -51,11 +55,24 @@ pub enum ReloadOutcome {
     Unchanged(String),
 }
 
+/// A reload that did not activate the file; the active policy did not change.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct ReloadRefused {
+    pub error: PolicyError,
+    /// The file still reads as it did when it was last refused (the same content, or the same
+    /// read error): nothing was parsed or compiled again, and nothing was counted. `error` is
+    /// that refusal's.
+    pub repeated: bool,
+}
+
 /// The active policy and its reload bookkeeping.
 pub struct PolicyStore {
     source: PathBuf,
     active: ArcSwap<Policy>,
     status: Mutex<StoreStatus>,
+    /// What the file read as when it was last refused (see [`fingerprint`]).
+    refused: Mutex<Option<String>>,
     /// Serializes reloads so that two triggers at once cannot interleave their bookkeeping.
     reloading: Mutex<()>,
 }
@@ -79,6 +96,7 @@ impl PolicyStore {
             source,
             active: ArcSwap::from_pointee(policy),
             status: Mutex::new(status),
+            refused: Mutex::new(None),
             reloading: Mutex::new(()),
         })
     }
@@ -93,9 +111,17 @@ impl PolicyStore {
     }
 
     /// Re-reads the source file and activates it if it changed and passes every check.
-    pub fn reload(&self) -> Result<ReloadOutcome, PolicyError> {
+    pub fn reload(&self) -> Result<ReloadOutcome, ReloadRefused> {
         let _one_at_a_time = self.reloading.lock().expect("reload lock");
-        let result = self.try_reload();
+        let read = super::limits::read_bounded(&self.source);
+        let print = fingerprint(&read);
+        let mut refused = self.refused.lock().expect("refused lock");
+        if refused.as_deref() == Some(print.as_str()) {
+            return Err(self.repeated_refusal());
+        }
+        let result = read.and_then(|bytes| self.try_reload(&bytes));
+        *refused = result.is_err().then_some(print);
+        drop(refused);
         let mut status = self.status.lock().expect("status lock");
         match &result {
             Ok(ReloadOutcome::Activated(_)) => {
@@ -115,20 +141,45 @@ impl PolicyStore {
                 });
             }
         }
-        result
+        result.map_err(|error| ReloadRefused {
+            error,
+            repeated: false,
+        })
     }
 
-    fn try_reload(&self) -> Result<ReloadOutcome, PolicyError> {
-        let bytes = std::fs::read(&self.source).map_err(|e| PolicyError::io(&self.source, &e))?;
+    /// The refusal of content that was refused before, as it was given then.
+    fn repeated_refusal(&self) -> ReloadRefused {
+        let status = self.status.lock().expect("status lock");
+        let error = match &status.last_error {
+            Some(failure) => failure.error.clone(),
+            None => PolicyError::io(&self.source, &std::io::Error::other("refused before")),
+        };
+        ReloadRefused {
+            error,
+            repeated: true,
+        }
+    }
+
+    fn try_reload(&self, bytes: &[u8]) -> Result<ReloadOutcome, PolicyError> {
         let active = self.active.load();
-        if super::load::sha256_hex(&bytes) == active.source.sha256 {
+        if super::load::sha256_hex(bytes) == active.source.sha256 {
             return Ok(ReloadOutcome::Unchanged(active.version().to_owned()));
         }
-        let mut policy = super::load::load(&self.source, &bytes)?;
+        let mut policy = super::load::load(&self.source, bytes)?;
         let activations = self.status.lock().expect("status lock").activations;
         policy.set_counter(activations + 1);
         let version = policy.version().to_owned();
         self.active.store(Arc::new(policy));
         Ok(ReloadOutcome::Activated(version))
+    }
+}
+
+/// What a read of the policy file is remembered by: the content's hash, or the error that
+/// kept it from being read (a file over the size limit is refused whatever its content, so its
+/// error, which names its size, stands for it).
+fn fingerprint(read: &Result<Vec<u8>, PolicyError>) -> String {
+    match read {
+        Ok(bytes) => super::load::sha256_hex(bytes),
+        Err(e) => format!("unreadable: {e}"),
     }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
+use toml::de::DeTable;
 
 use super::cases::{self, CaseDefaults};
 use super::decision::Verdict;
@@ -15,7 +16,7 @@ use super::{Policy, PolicyError};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawTable {
+pub(crate) struct RawTable {
     policy: Spanned<String>,
     #[serde(default)]
     defaults: Option<RawRequest>,
@@ -25,7 +26,7 @@ struct RawTable {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawCase {
+pub(crate) struct RawCase {
     name: Option<String>,
     /// For readers of the table only.
     #[allow(dead_code)]
@@ -77,20 +78,34 @@ impl TableReport {
     }
 }
 
+/// Parses a table, reporting every unknown key at once, then reads it into the schema.
+fn parse(source: &str, d: &mut Diagnostics) -> Option<RawTable> {
+    let doc = match DeTable::parse(source) {
+        Ok(doc) => doc,
+        Err(e) => {
+            d.error(&e.span().unwrap_or(0..0), e.message().trim().to_owned());
+            return None;
+        }
+    };
+    super::keys::check_table_keys(doc.get_ref(), d);
+    if d.has_errors() {
+        return None;
+    }
+    RawTable::deserialize(toml::de::Deserializer::from(doc))
+        .map_err(|e| d.error(&e.span().unwrap_or(0..0), e.message().trim().to_owned()))
+        .ok()
+}
+
 /// Reads a table, loads its policy (relative to the table file) and decides every case.
 /// `Err` when the table or its policy cannot be read or is invalid.
 pub fn run_table(path: impl AsRef<Path>) -> Result<TableReport, PolicyError> {
     let path = path.as_ref();
     let source = std::fs::read_to_string(path).map_err(|e| PolicyError::io(path, &e))?;
     let mut d = Diagnostics::new(path, &source);
-    let raw: RawTable = match toml::from_str(&source) {
-        Ok(raw) => raw,
-        Err(e) => {
-            d.error(&e.span().unwrap_or(0..0), e.message().trim().to_owned());
-            return Err(PolicyError {
-                diagnostics: d.items,
-            });
-        }
+    let Some(raw) = parse(&source, &mut d) else {
+        return Err(PolicyError {
+            diagnostics: d.items,
+        });
     };
     let policy_path = path
         .parent()
