@@ -268,7 +268,8 @@ impl Application {
             gate.clone(),
             settings.disconnect_denied_sessions,
         ));
-        let house = crate::auction::house::AuctionHouse::new(auctions.clone(), deadlines.clone());
+        let house = crate::auction::house::AuctionHouse::new(auctions.clone(), deadlines.clone())
+            .with_limits(&settings.limits);
         let realtime = match redis {
             Some((_, driver)) => {
                 Realtime::with_redis(

@@ -208,3 +208,106 @@ async fn bad_requests_unknown_auctions_and_missing_tokens() {
     assert_eq!(resp.status(), 401);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
 }
+
+/// An auction with lot 1 open (Ann nominated at 3); its id.
+async fn open_lot(app: &TestApp) -> i64 {
+    let id = create(app).await;
+    let (status, _) = post(app, "comm", &format!("/api/auctions/{id}/start"), json!({})).await;
+    assert_eq!(status, 200);
+    let (status, body) = post(
+        app,
+        "ann",
+        &format!("/api/auctions/{id}/lots"),
+        json!({"player": 0, "opening_bid": 3}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    id
+}
+
+#[tokio::test]
+async fn client_ids_follow_one_rule_and_a_refused_one_changes_nothing() {
+    let app = spawn_app(&policy_allowing(&["https://app.example"])).await;
+    let id = open_lot(&app).await;
+    let bids = format!("/api/auctions/{id}/lots/1/bids");
+    let (_, before) = get(&app, "bob", &format!("/api/auctions/{id}/state")).await;
+    let too_long = "k".repeat(201);
+    for (header, body) in [
+        (Some(too_long.as_str()), json!({"amount": 5})),
+        (Some("two words"), json!({"amount": 5})),
+        (None, json!({"amount": 5, "client_bid_id": too_long})),
+        (None, json!({"amount": 5, "client_bid_id": ""})),
+    ] {
+        let mut req = app
+            .client
+            .post(app.url(&bids))
+            .bearer_auth(token(&app, "bob"))
+            .json(&body);
+        if let Some(key) = header {
+            req = req.header("Idempotency-Key", key);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let problem: Value = resp.json().await.unwrap();
+        assert_eq!(
+            (status, problem["type"].as_str()),
+            (400, Some("/problems/bad_request")),
+            "{header:?} {body}: {problem}"
+        );
+        assert!(
+            problem["detail"].as_str().unwrap().len() <= 250,
+            "{problem}"
+        );
+    }
+    let (_, after) = get(&app, "bob", &format!("/api/auctions/{id}/state")).await;
+    assert_eq!(after["seq"], before["seq"], "nothing was decided");
+    let (_, history) = get(&app, "bob", &bids).await;
+    assert_eq!(history["bids"], json!([]), "nothing was stored");
+    // 200 visible ASCII characters are a client id.
+    let (status, body) = post(
+        &app,
+        "bob",
+        &bids,
+        json!({"amount": 5, "client_bid_id": "~".repeat(200)}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn the_bid_history_comes_in_pages() {
+    let app = spawn_app(&policy_allowing(&["https://app.example"])).await;
+    let id = open_lot(&app).await;
+    let bids = format!("/api/auctions/{id}/lots/1/bids");
+    for (sub, amount) in [("bob", 4), ("ann", 4), ("ann", 5), ("bob", 5), ("bob", 6)] {
+        post(&app, sub, &bids, json!({"amount": amount})).await;
+    }
+    let (status, whole) = get(&app, "ann", &bids).await;
+    assert_eq!(status, 200, "{whole}");
+    assert_eq!(whole["bids"].as_array().unwrap().len(), 5, "{whole}");
+    assert!(whole.get("next").is_none(), "{whole}");
+    let mut paged = Vec::new();
+    let mut path = format!("{bids}?limit=2");
+    loop {
+        let (status, page) = get(&app, "ann", &path).await;
+        assert_eq!(status, 200, "{page}");
+        let list = page["bids"].as_array().unwrap();
+        assert!(list.len() <= 2, "{page}");
+        paged.extend(list.iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => path = format!("{bids}?limit=2&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(Value::from(paged), whole["bids"]);
+    for bad in ["?limit=0", "?limit=501", "?after=x", "?after=1.-1"] {
+        let (status, problem) = get(&app, "ann", &format!("{bids}{bad}")).await;
+        assert_eq!(status, 400, "{bad}: {problem}");
+        assert!(
+            problem["type"]
+                .as_str()
+                .is_some_and(|t| t == "/problems/bad_request" || t == "/problems/invalid_cursor"),
+            "{bad}: {problem}"
+        );
+    }
+}

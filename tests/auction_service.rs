@@ -6,8 +6,15 @@ use std::sync::Arc;
 
 mod common;
 
+use gavel::auction::history::BidCursor;
 use gavel::auction::service::{AuctionService, ServiceError};
-use gavel::auction::{Auction, Command, Event, Phase, Rejection, Settings};
+use gavel::auction::{Auction, ClientId, Command, Event, Phase, Rejection, Settings};
+use gavel::db::entities::{command_results, refused_bids};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+fn cid(text: &str) -> ClientId {
+    ClientId::parse(text).unwrap()
+}
 
 struct Backend {
     name: &'static str,
@@ -107,7 +114,7 @@ async fn burst(
                     amount,
                     expected_version: Some(lot.version),
                 };
-                let client_id = format!("{team}-{}-{round}", lot.id);
+                let client_id = cid(&format!("{team}-{}-{round}", lot.id));
                 match service
                     .handle(id, &format!("T{team}"), &command, Some(&client_id), now)
                     .await
@@ -264,16 +271,14 @@ async fn a_client_id_sent_twice_creates_one_bid() {
             expected_version: Some(1),
         };
         // The same bid twice at once, then once more later.
+        let bid_1 = cid("bid-1");
         let (a, b) = tokio::join!(
-            s.handle(id, "T1", &bid, Some("bid-1"), 10),
-            s.handle(id, "T1", &bid, Some("bid-1"), 10),
+            s.handle(id, "T1", &bid, Some(&bid_1), 10),
+            s.handle(id, "T1", &bid, Some(&bid_1), 10),
         );
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a, b, "{}", backend.name);
-        assert_eq!(
-            s.handle(id, "T1", &bid, Some("bid-1"), 20).await.unwrap(),
-            a
-        );
+        assert_eq!(s.handle(id, "T1", &bid, Some(&bid_1), 20).await.unwrap(), a);
         let accepted = s
             .events_after(id, 0)
             .await
@@ -289,13 +294,14 @@ async fn a_client_id_sent_twice_creates_one_bid() {
             amount: 2,
             expected_version: None,
         };
+        let low_1 = cid("low-1");
         let first = s
-            .handle(id, "T2", &low, Some("low-1"), 30)
+            .handle(id, "T2", &low, Some(&low_1), 30)
             .await
             .unwrap_err()
             .to_string();
         let again = s
-            .handle(id, "T2", &low, Some("low-1"), 30)
+            .handle(id, "T2", &low, Some(&low_1), 30)
             .await
             .unwrap_err()
             .to_string();
@@ -315,4 +321,143 @@ async fn unknown_auctions_are_reported() {
         .await
         .unwrap_err();
     assert!(matches!(err, ServiceError::NotFound));
+}
+
+/// An auction (3 teams) whose lot 1 is open at 1, opened by T0; its id.
+async fn open_lot(s: &AuctionService) -> i64 {
+    let id = s
+        .create("bound", "comm", &auction(3), &[], 0)
+        .await
+        .unwrap();
+    s.handle(id, "comm", &Command::Start, None, 0)
+        .await
+        .unwrap();
+    let nominate = Command::Nominate {
+        team: 0,
+        player: 0,
+        opening_bid: 1,
+    };
+    s.handle(id, "T0", &nominate, None, 0).await.unwrap();
+    id
+}
+
+fn low_bid(team: usize, lot: u64) -> Command {
+    Command::Bid {
+        team,
+        lot,
+        amount: 1,
+        expected_version: None,
+    }
+}
+
+async fn rows(s: &AuctionService, id: i64, actor: &str) -> (u64, u64) {
+    let refused = refused_bids::Entity::find()
+        .filter(refused_bids::Column::AuctionId.eq(id))
+        .filter(refused_bids::Column::Actor.eq(actor))
+        .count(s.db())
+        .await
+        .unwrap();
+    let results = command_results::Entity::find()
+        .filter(command_results::Column::AuctionId.eq(id))
+        .filter(command_results::Column::Actor.eq(actor))
+        .count(s.db())
+        .await
+        .unwrap();
+    (refused, results)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_bids_are_stored_up_to_the_bound_per_member_and_lot() {
+    for backend in backends().await {
+        let s = backend.service.clone().storing_refusals(3);
+        let id = open_lot(&s).await;
+        // T1: 10 refused bids on the open lot, each with its own client id; then 10 on lots
+        // that never existed.
+        for i in 0..10 {
+            let e = s
+                .handle(id, "T1", &low_bid(1, 1), Some(&cid(&format!("low-{i}"))), 5)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(e, ServiceError::Rejected(Rejection::Outbid { .. })),
+                "{e}"
+            );
+        }
+        for lot in [0, 2, 99, u64::MAX] {
+            let e = s
+                .handle(id, "T1", &low_bid(1, lot), None, 5)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(e, ServiceError::Rejected(Rejection::LotClosed)),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            rows(&s, id, "T1").await,
+            (3, 3),
+            "{}: 3 refusals and their answers stored, none for made-up lots",
+            backend.name
+        );
+        assert_eq!(s.unstored_refusals(), 7 + 4, "{}", backend.name);
+        // Another member has a bound of their own.
+        for _ in 0..5 {
+            let _ = s.handle(id, "T2", &low_bid(2, 1), None, 6).await;
+        }
+        assert_eq!(rows(&s, id, "T2").await, (3, 0), "{}", backend.name);
+        // A stored refusal is answered again as it was; one over the bound is decided again
+        // (it changed nothing, so nothing can happen twice) and is still refused.
+        for again in ["low-0", "low-9"] {
+            let e = s
+                .handle(id, "T1", &low_bid(1, 1), Some(&cid(again)), 7)
+                .await
+                .unwrap_err();
+            assert!(e.to_string().contains("at least 2"), "{again}: {e}");
+        }
+        assert_eq!(rows(&s, id, "T1").await, (3, 3), "{}", backend.name);
+        backend.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bid_history_pages_add_up_to_the_whole_in_order() {
+    for backend in backends().await {
+        let s = backend.service.clone();
+        let id = open_lot(&s).await;
+        // Accepted and refused bids interleaved in time on lot 1.
+        for (i, amount) in (2..12).enumerate() {
+            let team = 1 + i % 2;
+            let bid = Command::Bid {
+                team,
+                lot: 1,
+                amount,
+                expected_version: None,
+            };
+            let at = 10 + 2 * i as u64;
+            s.handle(id, &format!("T{team}"), &bid, None, at)
+                .await
+                .unwrap();
+            let _ = s.handle(id, "T0", &low_bid(0, 1), None, at + 1).await;
+        }
+        let whole = s.bids(id, 1, None, 500).await.unwrap();
+        assert_eq!(whole.next, None);
+        assert_eq!(whole.bids.len(), 20, "{}", backend.name);
+        let ats: Vec<u64> = whole.bids.iter().map(|b| b.at).collect();
+        assert!(ats.is_sorted(), "{}: {ats:?}", backend.name);
+        let mut paged = Vec::new();
+        let mut after: Option<BidCursor> = None;
+        loop {
+            let page = s.bids(id, 1, after, 3).await.unwrap();
+            assert!(page.bids.len() <= 3);
+            paged.extend(page.bids);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(paged, whole.bids, "{}", backend.name);
+        // Another lot's history is its own: none of lot 1's bids.
+        assert!(s.bids(id, 2, None, 10).await.unwrap().bids.is_empty());
+        backend.finish().await;
+    }
 }

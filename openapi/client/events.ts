@@ -65,6 +65,12 @@ export interface Stamped {
 }
 
 export interface ErrorBody {
+  /**
+   * A rule's refusal (`outbid`, `stale`, `lot_closed`, …), `forbidden`, `not_found`, `conflict`,
+   * `unavailable`, `bad_request` (a malformed or oversized event; the detail quotes at most a
+   * short excerpt of it) or `rate_limited` (the connection or the member sent events too fast:
+   * retry later; kept up, the socket is disconnected).
+   */
   type: string;
   detail: string;
 }

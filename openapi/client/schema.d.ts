@@ -372,7 +372,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every bid on a lot, accepted or refused (with the reason), in the order decided. */
+        /**
+         * A lot's bid history, a page at a time.
+         * @description Every bid on the lot, accepted or refused (with the reason), in the order decided: follow
+         *     `next` (as `after`) until a page has none. A member's refused bids on a lot are kept up to
+         *     a bound (`stored_refusals_per_lot`); later ones were answered but not stored.
+         */
         get: operations["listBids"];
         put?: never;
         /** Bid on the open lot for your team. */
@@ -483,8 +488,20 @@ export interface components {
              * @description The lot `version` the bidder saw; an older one is refused as `stale`.
              */
             expected_version?: number;
-            /** @description Makes a retry return the first answer (the `Idempotency-Key` header does the same). */
+            /**
+             * @description Makes a retry return the first answer (the `Idempotency-Key` header does the same):
+             *     1 to 200 visible ASCII characters, as over Socket.IO.
+             */
             client_bid_id?: string;
+        };
+        /**
+         * BidPage
+         * @description One page of a lot's bid history.
+         */
+        BidPage: {
+            bids: components["schemas"]["BidRecord"][];
+            /** @description Pass as `after` for the next page; absent on the last one. */
+            next?: string;
         };
         /** BidRecord */
         BidRecord: {
@@ -2654,7 +2671,12 @@ export interface operations {
     };
     listBids: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The `next` of the previous page; omitted for the first. */
+                after?: string;
+                /** @description Bids per page (100 when omitted). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: number;
@@ -2669,7 +2691,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["BidRecord"][];
+                    "application/json; charset=utf-8": components["schemas"]["BidPage"];
                 };
             };
             /** @description The request is malformed or breaks a documented limit. */
@@ -2747,6 +2769,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry return the first answer: 1 to 200 visible ASCII characters. */
                 "Idempotency-Key"?: string;
             };
             path: {

@@ -9,9 +9,10 @@ use super::ApiTags;
 use super::failure::{Failure, bad_request};
 use super::security::BearerAuth;
 use crate::auction::deadlines::now_ms;
+use crate::auction::history::{self, BidCursor};
 use crate::auction::house::{Action, AuctionHouse, Member, Role};
 use crate::auction::service::Accepted;
-use crate::auction::{Auction, Event, Player, Settings};
+use crate::auction::{Auction, ClientId, Event, Player, Settings};
 
 pub struct AuctionApi {
     /// `None` only while generating the OpenAPI document.
@@ -156,8 +157,9 @@ pub struct BidBody {
     pub amount: u32,
     /// The lot `version` the bidder saw; an older one is refused as `stale`.
     pub expected_version: Option<u32>,
-    /// Makes a retry return the first answer (the `Idempotency-Key` header does the same).
-    #[oai(validator(max_length = 200))]
+    /// Makes a retry return the first answer (the `Idempotency-Key` header does the same):
+    /// 1 to 200 visible ASCII characters, as over Socket.IO.
+    #[oai(validator(min_length = 1, max_length = 200, pattern = "^[!-~]{1,200}$"))]
     pub client_bid_id: Option<String>,
 }
 
@@ -174,6 +176,15 @@ pub struct BidRecord {
     pub seq: Option<i64>,
     /// Server time it was decided, ms since the Unix epoch.
     pub at: u64,
+}
+
+/// One page of a lot's bid history.
+#[derive(Object)]
+pub struct BidPage {
+    pub bids: Vec<BidRecord>,
+    /// Pass as `after` for the next page; absent on the last one.
+    #[oai(skip_serializing_if_is_none)]
+    pub next: Option<String>,
 }
 
 #[derive(Object)]
@@ -700,7 +711,11 @@ impl AuctionApi {
         self.act(id.0, &auth, action, None).await
     }
 
-    /// Every bid on a lot, accepted or refused (with the reason), in the order decided.
+    /// A lot's bid history, a page at a time.
+    ///
+    /// Every bid on the lot, accepted or refused (with the reason), in the order decided: follow
+    /// `next` (as `after`) until a page has none. A member's refused bids on a lot are kept up to
+    /// a bound (`stored_refusals_per_lot`); later ones were answered but not stored.
     #[oai(
         path = "/:id/lots/:lot/bids",
         method = "get",
@@ -711,10 +726,27 @@ impl AuctionApi {
         auth: BearerAuth,
         id: Path<i64>,
         lot: Path<u64>,
-    ) -> Answer<Vec<BidRecord>> {
-        let bids = self.house().bids(id.0, &auth.0.sub, lot.0).await?;
-        Ok(Json(
-            bids.into_iter()
+        /// The `next` of the previous page; omitted for the first.
+        #[oai(validator(max_length = 39))]
+        after: Query<Option<String>>,
+        /// Bids per page (100 when omitted).
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
+        limit: Query<Option<u32>>,
+    ) -> Answer<BidPage> {
+        let after = match after.0.as_deref().map(str::parse::<BidCursor>) {
+            None => None,
+            Some(Ok(cursor)) => Some(cursor),
+            Some(Err(e)) => return Err(bad_request("invalid_cursor", e)),
+        };
+        let limit = limit.0.unwrap_or(history::DEFAULT_PAGE);
+        let page = self
+            .house()
+            .bids(id.0, &auth.0.sub, lot.0, after, limit)
+            .await?;
+        Ok(Json(BidPage {
+            bids: page
+                .bids
+                .into_iter()
                 .map(|b| BidRecord {
                     team: b.team as u32,
                     amount: u64::from(b.amount),
@@ -724,7 +756,8 @@ impl AuctionApi {
                     at: b.at,
                 })
                 .collect(),
-        ))
+            next: page.next.map(|c| c.to_string()),
+        }))
     }
 
     /// Bid on the open lot for your team.
@@ -738,18 +771,28 @@ impl AuctionApi {
         auth: BearerAuth,
         id: Path<i64>,
         lot: Path<u64>,
-        #[oai(name = "Idempotency-Key", validator(max_length = 200))] idempotency_key: Header<
-            Option<String>,
-        >,
+        /// Makes a retry return the first answer: 1 to 200 visible ASCII characters.
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 200, pattern = "^[!-~]{1,200}$")
+        )]
+        idempotency_key: Header<Option<String>>,
         body: Json<BidBody>,
     ) -> Answer<CommandResult> {
-        let client_id = idempotency_key.0.or_else(|| body.client_bid_id.clone());
+        // The validators above document the rule; this is where it is applied, as over
+        // Socket.IO.
+        let client_id = idempotency_key
+            .0
+            .or_else(|| body.client_bid_id.clone())
+            .map(|text| ClientId::parse(&text))
+            .transpose()
+            .map_err(|e| bad_request("bad_request", &e.to_string()))?;
         let action = Action::Bid {
             lot: lot.0,
             amount: body.amount,
             expected_version: body.expected_version,
         };
-        self.act(id.0, &auth, action, client_id.as_deref()).await
+        self.act(id.0, &auth, action, client_id.as_ref()).await
     }
 }
 
@@ -759,7 +802,7 @@ impl AuctionApi {
         id: i64,
         auth: &BearerAuth,
         action: Action,
-        client_id: Option<&str>,
+        client_id: Option<&ClientId>,
     ) -> Answer<CommandResult> {
         let accepted = self.house().act(id, &auth.0.sub, action, client_id).await?;
         Ok(command_result(accepted))

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::deadlines::{Deadlines, now_ms};
+use super::history::{BidCursor, BidPage};
 use super::service::{Accepted, AuctionService, NewMember, ServiceError};
-use super::{Auction, Command, PlayerId, Rejection, TeamId};
+use super::{Auction, ClientId, Command, PlayerId, Rejection, TeamId};
+use crate::config::Limits;
 
 /// A member's role in one auction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
@@ -144,15 +146,41 @@ pub struct Snapshot {
     pub member: Member,
 }
 
+/// A token bucket per member (`sub`), shared by all of that member's sockets.
+pub type MemberPace = governor::DefaultKeyedRateLimiter<String>;
+
 #[derive(Clone)]
 pub struct AuctionHouse {
     service: AuctionService,
     deadlines: Arc<Deadlines>,
+    pace: Arc<MemberPace>,
 }
 
 impl AuctionHouse {
     pub fn new(service: AuctionService, deadlines: Arc<Deadlines>) -> Self {
-        Self { service, deadlines }
+        let limits = Limits::default();
+        Self {
+            service,
+            deadlines,
+            pace: Arc::new(member_pace(&limits)),
+        }
+    }
+
+    /// The same house within `limits`: refused bids stored per member and lot, and the
+    /// per-member event rate of the realtime side.
+    pub fn with_limits(self, limits: &Limits) -> Self {
+        Self {
+            service: self
+                .service
+                .storing_refusals(limits.stored_refusals_per_lot),
+            pace: Arc::new(member_pace(limits)),
+            ..self
+        }
+    }
+
+    /// How fast each member may send client events, across all their sockets.
+    pub fn member_pace(&self) -> Arc<MemberPace> {
+        self.pace.clone()
     }
 
     pub fn service(&self) -> &AuctionService {
@@ -235,7 +263,7 @@ impl AuctionHouse {
         id: i64,
         sub: &str,
         action: Action,
-        client_id: Option<&str>,
+        client_id: Option<&ClientId>,
     ) -> Result<Accepted, HouseError> {
         let member = self.member(id, sub).await?;
         let command = command_for(&member, action)?;
@@ -252,6 +280,19 @@ impl AuctionHouse {
         }
         Ok(accepted)
     }
+}
+
+/// `member_events_per_second` with a burst of `member_event_burst` (each at least 1).
+fn member_pace(limits: &Limits) -> MemberPace {
+    governor::RateLimiter::keyed(
+        governor::Quota::per_second(nonzero(limits.member_events_per_second))
+            .allow_burst(nonzero(limits.member_event_burst)),
+    )
+}
+
+/// A configured rate or burst of 0 would refuse everything; it is taken as 1.
+pub(crate) fn nonzero(n: u32) -> std::num::NonZeroU32 {
+    std::num::NonZeroU32::new(n.max(1)).expect("at least 1")
 }
 
 /// What `member` may ask, as a command for their team.
@@ -389,15 +430,17 @@ impl AuctionHouse {
             .collect())
     }
 
-    /// The bid history of one lot, for a member.
+    /// One page of a lot's bid history, for a member.
     pub async fn bids(
         &self,
         id: i64,
         sub: &str,
         lot: u64,
-    ) -> Result<Vec<super::service::BidRecord>, HouseError> {
+        after: Option<BidCursor>,
+        limit: u32,
+    ) -> Result<BidPage, HouseError> {
         self.member(id, sub).await?;
-        Ok(self.service.bids(id, lot).await?)
+        Ok(self.service.bids(id, lot, after, limit).await?)
     }
 
     /// The auctions `sub` belongs to.

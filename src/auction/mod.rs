@@ -18,11 +18,14 @@
 //! # let _ = events;
 //! ```
 
+mod client_id;
 pub mod deadlines;
+pub mod history;
 pub mod house;
 mod rules;
 pub mod service;
 
+pub use client_id::{ClientId, ClientIdError};
 pub use rules::{
     Auction, Command, Event, Lot, Millis, Phase, Player, PlayerId, Rejection, Sale, Settings, Team,
     TeamId,

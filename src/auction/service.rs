@@ -3,18 +3,27 @@
 //! conditional update (`… WHERE id = ? AND seq = ?`), so that concurrent writers — tasks or
 //! server processes — never both win. A command sent with a client id gets its first answer
 //! again on a retry and changes nothing.
+//!
+//! What a member can make it write is bounded: accepted commands are bounded by the rules
+//! (each accepted bid beats the last by the increment, within a budget); refused bids are kept
+//! with their reason up to `stored_refusals_per_lot` per member and lot, and the answer a retry
+//! gets (`command_results`) is kept for exactly those refusals and every accepted command.
+//! Beyond the bound a refused bid is answered, counted ([`AuctionService::unstored_refusals`])
+//! and forgotten: a retry of it is decided again, which is safe because it changed nothing.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{Auction, Command, Event, Millis, Rejection, TeamId};
+use super::{Auction, ClientId, Command, Event, Millis, Rejection};
 use crate::db::entities::{
     auction_events, auctions, command_results, invitations, members, refused_bids,
 };
@@ -64,19 +73,6 @@ pub struct Stored {
     pub seq: i64,
 }
 
-/// One bid of a lot's history.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BidRecord {
-    pub team: TeamId,
-    pub amount: u32,
-    pub accepted: bool,
-    /// Why it was refused (`outbid`, `stale`, …).
-    pub reason: Option<String>,
-    /// The `seq` of its `bid_accepted` event.
-    pub seq: Option<i64>,
-    pub at: Millis,
-}
-
 /// A member as stored at creation: `sub`, role (`commissioner`, `manager`, `spectator`), team.
 pub struct NewMember<'a> {
     pub sub: &'a str,
@@ -92,6 +88,9 @@ pub struct AuctionService {
     /// processes (the conditional update).
     order: Arc<Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
     publish: Option<UnboundedSender<Published>>,
+    /// Refused bids stored per member and lot; beyond it they are answered and counted.
+    refusals_per_lot: u32,
+    unstored_refusals: Arc<AtomicU64>,
 }
 
 impl AuctionService {
@@ -100,7 +99,16 @@ impl AuctionService {
             db,
             order: Arc::default(),
             publish: None,
+            refusals_per_lot: crate::config::Limits::default().stored_refusals_per_lot,
+            unstored_refusals: Arc::default(),
         }
+    }
+
+    /// Stores at most `per_lot` refused bids per member and lot (the `stored_refusals_per_lot`
+    /// limit); the rest are answered with their reason, counted, and not stored.
+    pub fn storing_refusals(mut self, per_lot: u32) -> Self {
+        self.refusals_per_lot = per_lot;
+        self
     }
 
     /// Sends every committed change to `sink`, in `seq` order per auction, after its commit.
@@ -205,7 +213,7 @@ impl AuctionService {
         auction_id: i64,
         actor: &str,
         command: &Command,
-        client_id: Option<&str>,
+        client_id: Option<&ClientId>,
         now: Millis,
     ) -> Result<Accepted, ServiceError> {
         let lock = self
@@ -216,11 +224,15 @@ impl AuctionService {
             .or_default()
             .clone();
         let _turn = lock.lock().await;
+        let this = Attempt {
+            auction_id,
+            actor,
+            command,
+            client_id,
+            now,
+        };
         for _ in 0..MAX_ATTEMPTS {
-            if let Some((outcome, after)) = self
-                .attempt(auction_id, actor, command, client_id, now)
-                .await?
-            {
+            if let Some((outcome, after)) = self.attempt(&this).await? {
                 if let (Some(sink), Some(state), Ok(accepted)) = (&self.publish, after, &outcome)
                     && !accepted.events.is_empty()
                 {
@@ -243,11 +255,7 @@ impl AuctionService {
     #[allow(clippy::type_complexity)]
     async fn attempt(
         &self,
-        auction_id: i64,
-        actor: &str,
-        command: &Command,
-        client_id: Option<&str>,
-        now: Millis,
+        this: &Attempt<'_>,
     ) -> Result<Option<(Result<Accepted, ServiceError>, Option<Auction>)>, ServiceError> {
         let immediate = TransactionOptions {
             // SQLite: take the write lock up front rather than fail a read-to-write upgrade.
@@ -255,119 +263,210 @@ impl AuctionService {
             ..Default::default()
         };
         let txn = self.db.begin_with_options(immediate).await?;
-        if let Some(cid) = client_id {
-            let earlier = command_results::Entity::find()
-                .filter(command_results::Column::AuctionId.eq(auction_id))
-                .filter(command_results::Column::ClientId.eq(cid))
-                .one(&txn)
-                .await?;
-            if let Some(earlier) = earlier {
-                // A retry is the same command from the same caller; anything else reusing the
-                // id is refused rather than answered with someone else's result.
-                if earlier.actor != actor || earlier.command != serde_json::to_value(command)? {
-                    return Ok(Some((Err(ServiceError::ClientIdReused), None)));
-                }
-                let outcome: Result<Accepted, Rejection> = serde_json::from_value(earlier.outcome)?;
-                return Ok(Some((outcome.map_err(ServiceError::Rejected), None)));
-            }
+        if let Some(earlier) = earlier_answer(&txn, this).await? {
+            return Ok(Some((earlier, None)));
         }
-        let row = auctions::Entity::find_by_id(auction_id)
+        let row = auctions::Entity::find_by_id(this.auction_id)
             .one(&txn)
             .await?
             .ok_or(ServiceError::NotFound)?;
         let mut auction: Auction = serde_json::from_value(row.state)?;
-        let decided = auction.decide(command, now);
-        let outcome = match decided {
+        let outcome = match auction.decide(this.command, this.now) {
             Err(rejection) => Err(rejection),
-            Ok(events) => {
-                for e in &events {
-                    auction.apply(e);
-                }
-                let seq = row.seq + events.len() as i64;
-                let updated = auctions::Entity::update_many()
-                    .col_expr(
-                        auctions::Column::State,
-                        Expr::value(serde_json::to_value(&auction)?),
-                    )
-                    .col_expr(auctions::Column::Seq, Expr::value(seq))
-                    .filter(auctions::Column::Id.eq(auction_id))
-                    .filter(auctions::Column::Seq.eq(row.seq))
-                    .exec(&txn)
-                    .await?;
-                if updated.rows_affected == 0 {
-                    return Ok(None);
-                }
-                let numbered: Vec<(i64, Event)> = (row.seq + 1..).zip(events).collect();
-                if !numbered.is_empty() {
-                    let rows = numbered
-                        .iter()
-                        .map(|(s, e)| {
-                            let payload = serde_json::to_value(e)?;
-                            Ok(auction_events::ActiveModel {
-                                auction_id: Set(auction_id),
-                                seq: Set(*s),
-                                kind: Set(payload["kind"].as_str().unwrap_or("?").to_owned()),
-                                payload: Set(payload),
-                                actor: Set(actor.to_owned()),
-                                at: Set(now as i64),
-                                ..Default::default()
-                            })
-                        })
-                        .collect::<Result<Vec<_>, serde_json::Error>>()?;
-                    auction_events::Entity::insert_many(rows).exec(&txn).await?;
-                }
-                Ok(Accepted {
-                    events: numbered,
-                    seq,
-                })
-            }
-        };
-        // A refused bid is kept with its reason (an accepted one is its `bid_accepted` event).
-        if let (
-            Command::Bid {
-                team, lot, amount, ..
+            Ok(events) => match commit(&txn, this, &mut auction, row.seq, events).await? {
+                Some(accepted) => Ok(accepted),
+                None => return Ok(None),
             },
-            Err(rejection),
-        ) = (command, &outcome)
-        {
-            refused_bids::Entity::insert(refused_bids::ActiveModel {
-                auction_id: Set(auction_id),
-                lot: Set(*lot as i64),
-                team: Set(*team as i32),
-                amount: Set(i64::from(*amount)),
-                actor: Set(actor.to_owned()),
-                client_id: Set(client_id.map(str::to_owned)),
-                reason: Set(rejection.kind().to_owned()),
-                at: Set(now as i64),
-                ..Default::default()
-            })
-            .exec(&txn)
-            .await?;
-        }
-        if let Some(cid) = client_id {
-            let row = command_results::ActiveModel {
-                auction_id: Set(auction_id),
-                client_id: Set(cid.to_owned()),
-                actor: Set(actor.to_owned()),
-                command: Set(serde_json::to_value(command)?),
-                outcome: Set(serde_json::to_value(&outcome)?),
-                at: Set(now as i64),
-                ..Default::default()
-            };
-            // A concurrent twin that committed first made our conditional update fail above,
-            // so a conflict here cannot happen; do nothing rather than abort if it does.
-            command_results::Entity::insert(row)
-                .on_conflict_do_nothing_on([
-                    command_results::Column::AuctionId,
-                    command_results::Column::ClientId,
-                ])
-                .exec(&txn)
-                .await?;
+        };
+        // What is remembered stays bounded: every accepted command (the rules bound those), and
+        // a refused bid only while its member has fewer than the bound stored on its lot.
+        let remembered = match &outcome {
+            Ok(_) => true,
+            Err(rejection) => self.keep_refusal(&txn, this, &auction, rejection).await?,
+        };
+        if remembered && let Some(cid) = this.client_id {
+            remember_answer(&txn, this, cid, &outcome).await?;
         }
         txn.commit().await?;
         let after = outcome.is_ok().then_some(auction);
         Ok(Some((outcome.map_err(ServiceError::Rejected), after)))
     }
+
+    /// Stores a refused bid with its reason, unless its lot never existed or its member already
+    /// has [`Self::storing_refusals`] stored on it: then it is only counted. Whether it was
+    /// stored. Other refused commands change nothing and are not stored.
+    async fn keep_refusal(
+        &self,
+        txn: &DatabaseTransaction,
+        this: &Attempt<'_>,
+        auction: &Auction,
+        rejection: &Rejection,
+    ) -> Result<bool, ServiceError> {
+        let Command::Bid {
+            team, lot, amount, ..
+        } = this.command
+        else {
+            return Ok(false);
+        };
+        let stored = if (1..=auction.last_lot).contains(lot) {
+            refused_bids::Entity::find()
+                .filter(refused_bids::Column::AuctionId.eq(this.auction_id))
+                .filter(refused_bids::Column::Lot.eq(*lot as i64))
+                .filter(refused_bids::Column::Actor.eq(this.actor))
+                .count(txn)
+                .await?
+        } else {
+            // A lot id from nowhere: storing it would let a member grow a list per made-up lot.
+            u64::MAX
+        };
+        let bound = u64::from(self.refusals_per_lot);
+        if stored >= bound {
+            self.unstored_refusals.fetch_add(1, Ordering::Relaxed);
+            return Ok(false);
+        }
+        if stored + 1 == bound {
+            tracing::info!(
+                auction = this.auction_id,
+                lot,
+                actor = this.actor,
+                bound,
+                "a member's refused bids on this lot reach the bound: later ones are answered, not stored"
+            );
+        }
+        refused_bids::Entity::insert(refused_bids::ActiveModel {
+            auction_id: Set(this.auction_id),
+            lot: Set(*lot as i64),
+            team: Set(*team as i32),
+            amount: Set(i64::from(*amount)),
+            actor: Set(this.actor.to_owned()),
+            client_id: Set(this.client_id.map(|c| c.as_str().to_owned())),
+            reason: Set(rejection.kind().to_owned()),
+            at: Set(this.now as i64),
+            ..Default::default()
+        })
+        .exec(txn)
+        .await?;
+        Ok(true)
+    }
+
+    /// Refused bids answered but not stored (over the bound, or on a lot that never existed)
+    /// since this process started.
+    pub fn unstored_refusals(&self) -> u64 {
+        self.unstored_refusals.load(Ordering::Relaxed)
+    }
+}
+
+/// One command as [`AuctionService::handle`] was asked for it.
+struct Attempt<'a> {
+    auction_id: i64,
+    actor: &'a str,
+    command: &'a Command,
+    client_id: Option<&'a ClientId>,
+    now: Millis,
+}
+
+/// The first answer to a command sent again with the same client id, if there was one. A retry
+/// is the same command from the same caller; anything else reusing the id is refused rather
+/// than answered with someone else's result.
+async fn earlier_answer(
+    txn: &DatabaseTransaction,
+    this: &Attempt<'_>,
+) -> Result<Option<Result<Accepted, ServiceError>>, ServiceError> {
+    let Some(cid) = this.client_id else {
+        return Ok(None);
+    };
+    let Some(earlier) = command_results::Entity::find()
+        .filter(command_results::Column::AuctionId.eq(this.auction_id))
+        .filter(command_results::Column::ClientId.eq(cid.as_str()))
+        .one(txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if earlier.actor != this.actor || earlier.command != serde_json::to_value(this.command)? {
+        return Ok(Some(Err(ServiceError::ClientIdReused)));
+    }
+    let outcome: Result<Accepted, Rejection> = serde_json::from_value(earlier.outcome)?;
+    Ok(Some(outcome.map_err(ServiceError::Rejected)))
+}
+
+/// Applies an accepted command's events to `auction` and stores both, guarded by the
+/// conditional update on `seq`; `None` when another writer moved the auction first.
+async fn commit(
+    txn: &DatabaseTransaction,
+    this: &Attempt<'_>,
+    auction: &mut Auction,
+    seq_before: i64,
+    events: Vec<Event>,
+) -> Result<Option<Accepted>, ServiceError> {
+    for e in &events {
+        auction.apply(e);
+    }
+    let seq = seq_before + events.len() as i64;
+    let updated = auctions::Entity::update_many()
+        .col_expr(
+            auctions::Column::State,
+            Expr::value(serde_json::to_value(&*auction)?),
+        )
+        .col_expr(auctions::Column::Seq, Expr::value(seq))
+        .filter(auctions::Column::Id.eq(this.auction_id))
+        .filter(auctions::Column::Seq.eq(seq_before))
+        .exec(txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Ok(None);
+    }
+    let numbered: Vec<(i64, Event)> = (seq_before + 1..).zip(events).collect();
+    if !numbered.is_empty() {
+        let rows = numbered
+            .iter()
+            .map(|(s, e)| {
+                let payload = serde_json::to_value(e)?;
+                Ok(auction_events::ActiveModel {
+                    auction_id: Set(this.auction_id),
+                    seq: Set(*s),
+                    kind: Set(payload["kind"].as_str().unwrap_or("?").to_owned()),
+                    payload: Set(payload),
+                    actor: Set(this.actor.to_owned()),
+                    at: Set(this.now as i64),
+                    ..Default::default()
+                })
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        auction_events::Entity::insert_many(rows).exec(txn).await?;
+    }
+    Ok(Some(Accepted {
+        events: numbered,
+        seq,
+    }))
+}
+
+/// Stores the answer a retry with the same client id gets.
+async fn remember_answer(
+    txn: &DatabaseTransaction,
+    this: &Attempt<'_>,
+    cid: &ClientId,
+    outcome: &Result<Accepted, Rejection>,
+) -> Result<(), ServiceError> {
+    let row = command_results::ActiveModel {
+        auction_id: Set(this.auction_id),
+        client_id: Set(cid.as_str().to_owned()),
+        actor: Set(this.actor.to_owned()),
+        command: Set(serde_json::to_value(this.command)?),
+        outcome: Set(serde_json::to_value(outcome)?),
+        at: Set(this.now as i64),
+        ..Default::default()
+    };
+    // A concurrent twin that committed first made our conditional update fail above, so a
+    // conflict here cannot happen; do nothing rather than abort if it does.
+    command_results::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            command_results::Column::AuctionId,
+            command_results::Column::ClientId,
+        ])
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 impl AuctionService {
@@ -495,65 +594,5 @@ impl AuctionService {
         }
         txn.commit().await?;
         Ok(Some((invitation.role, invitation.team)))
-    }
-}
-
-impl AuctionService {
-    /// Every bid on one lot, accepted or refused: the lot's `bid_accepted` events (in `seq`
-    /// order) and its refused bids (in the order stored), merged by server time.
-    pub async fn bids(&self, auction_id: i64, lot: u64) -> Result<Vec<BidRecord>, ServiceError> {
-        let accepted = auction_events::Entity::find()
-            .filter(auction_events::Column::AuctionId.eq(auction_id))
-            .filter(auction_events::Column::Kind.eq("bid_accepted"))
-            .order_by_asc(auction_events::Column::Seq)
-            .all(&self.db)
-            .await?;
-        let mut all = Vec::new();
-        for e in accepted {
-            if let Event::BidAccepted {
-                lot: l,
-                team,
-                amount,
-                ..
-            } = serde_json::from_value(e.payload)?
-                && l == lot
-            {
-                all.push(BidRecord {
-                    team,
-                    amount,
-                    accepted: true,
-                    reason: None,
-                    seq: Some(e.seq),
-                    at: e.at as Millis,
-                });
-            }
-        }
-        let refused = refused_bids::Entity::find()
-            .filter(refused_bids::Column::AuctionId.eq(auction_id))
-            .filter(refused_bids::Column::Lot.eq(lot as i64))
-            .order_by_asc(refused_bids::Column::Id)
-            .all(&self.db)
-            .await?;
-        let refused: Vec<BidRecord> = refused
-            .into_iter()
-            .map(|r| BidRecord {
-                team: r.team as usize,
-                amount: r.amount as u32,
-                accepted: false,
-                reason: Some(r.reason),
-                seq: None,
-                at: r.at as Millis,
-            })
-            .collect();
-        // Merge the two lists, each already in the order it was decided (seq; id), by time.
-        let mut merged = Vec::with_capacity(all.len() + refused.len());
-        let (mut a, mut r) = (all.into_iter().peekable(), refused.into_iter().peekable());
-        while let (Some(x), Some(y)) = (a.peek(), r.peek()) {
-            let next = if x.at <= y.at { a.next() } else { r.next() };
-            merged.extend(next);
-        }
-        merged.extend(a);
-        merged.extend(r);
-        Ok(merged)
     }
 }

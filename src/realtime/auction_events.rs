@@ -2,13 +2,23 @@
 //! `auction:join {auction_id, last_seq}`, `lot:nominate {auction_id, player, opening_bid}`,
 //! `bid:place {auction_id, lot_id, amount, client_bid_id, expected_version}`. They call the
 //! same auction house as REST; broadcasts come from the service after commit.
+//!
+//! Every client event is admitted first ([`Admitted`]: rates and size, see `rate`); then its
+//! payload is parsed into the same bounded types REST takes (numbers of REST's widths, a
+//! [`ClientId`]), or refused as `bad_request` with a detail that quotes at most a short excerpt.
 
-use serde::Deserialize;
+mod rate;
+
+pub use rate::Admitted;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
 use super::broadcast::{messages, room, team_updated};
+use crate::api::problem::excerpt;
+use crate::auction::ClientId;
 use crate::auction::deadlines::now_ms;
 use crate::auction::house::{Action, AuctionHouse, HouseError};
 use crate::auth::Claims;
@@ -22,19 +32,21 @@ struct JoinRequest {
     last_seq: Option<i64>,
 }
 
+/// As REST's `POST …/lots` (`player` an index of REST's width).
 #[derive(Deserialize)]
 struct NominateRequest {
     auction_id: i64,
-    player: usize,
+    player: u32,
     opening_bid: u32,
 }
 
+/// As REST's `POST …/lots/{lot}/bids`.
 #[derive(Deserialize)]
 struct BidRequest {
     auction_id: i64,
     lot_id: u64,
     amount: u32,
-    client_bid_id: Option<String>,
+    client_bid_id: Option<ClientId>,
     expected_version: Option<u32>,
 }
 
@@ -46,8 +58,31 @@ fn sub<A: Adapter>(socket: &SocketRef<A>) -> String {
         .unwrap_or_default()
 }
 
+/// A refused event's ack.
+#[derive(Serialize)]
+struct Refusal<'a> {
+    ok: bool,
+    error: ErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    detail: String,
+}
+
+/// `{ok: false, error: {type, detail}}`; the detail cut to an excerpt, since it may quote the
+/// input (a type error names the value it found).
 fn error(kind: &str, detail: impl ToString) -> Value {
-    json!({ "ok": false, "error": { "type": kind, "detail": detail.to_string() } })
+    let refusal = Refusal {
+        ok: false,
+        error: ErrorBody {
+            kind,
+            detail: excerpt(&detail.to_string()),
+        },
+    };
+    serde_json::to_value(refusal).expect("a refusal serializes")
 }
 
 fn house_error(e: &HouseError) -> Value {
@@ -57,15 +92,23 @@ fn house_error(e: &HouseError) -> Value {
     error(e.kind(), e)
 }
 
+/// The payload as `T`, or a `bad_request` answer (logged at DEBUG: a client's mistake is not the
+/// server's, and a flood of them must not become a flood of log lines).
 fn parse<T: serde::de::DeserializeOwned>(data: Result<Value, impl ToString>) -> Result<T, Value> {
-    let value = data.map_err(|e| error("bad_request", e))?;
-    serde_json::from_value(value).map_err(|e| error("bad_request", e))
+    let refuse = |e: String| {
+        let answer = error("bad_request", e);
+        tracing::debug!(detail = %answer["error"]["detail"], "refused a malformed client event");
+        answer
+    };
+    let value = data.map_err(|e| refuse(e.to_string()))?;
+    serde_json::from_value(value).map_err(|e| refuse(e.to_string()))
 }
 
 pub fn register<A: Adapter>(socket: &SocketRef<A>) {
     socket.on(
         "auction:join",
-        async |socket: SocketRef<A>,
+        async |_: Admitted,
+               socket: SocketRef<A>,
                TryData(data): TryData<Value>,
                ack: AckSender<A>,
                State(house): State<AuctionHouse>| {
@@ -78,14 +121,15 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>) {
     );
     socket.on(
         "lot:nominate",
-        async |socket: SocketRef<A>,
+        async |_: Admitted,
+               socket: SocketRef<A>,
                TryData(data): TryData<Value>,
                ack: AckSender<A>,
                State(house): State<AuctionHouse>| {
             let answer = match parse::<NominateRequest>(data) {
                 Ok(req) => {
                     let action = Action::Nominate {
-                        player: req.player,
+                        player: req.player as usize,
                         opening_bid: req.opening_bid,
                     };
                     match house.act(req.auction_id, &sub(&socket), action, None).await {
@@ -100,7 +144,8 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>) {
     );
     socket.on(
         "bid:place",
-        async |socket: SocketRef<A>,
+        async |_: Admitted,
+               socket: SocketRef<A>,
                TryData(data): TryData<Value>,
                ack: AckSender<A>,
                State(house): State<AuctionHouse>| {
@@ -111,6 +156,11 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>) {
             let _ = ack.send(&answer);
         },
     );
+    // Events nobody handles still spend the sender's tokens, so a flood of them ends the same
+    // way; asked for an answer, they get one.
+    socket.on_fallback(async |_: Admitted, ack: AckSender<A>| {
+        let _ = ack.send(&error("bad_request", "no such event"));
+    });
 }
 
 /// Joins the auction's room first, then sends what the client missed (so nothing falls
@@ -196,7 +246,7 @@ async fn bid<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: BidRe
             req.auction_id,
             &sub(socket),
             action,
-            req.client_bid_id.as_deref(),
+            req.client_bid_id.as_ref(),
         )
         .await
     {

@@ -68,6 +68,7 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
         "time:sync",
         async |socket: SocketRef<A>,
                ack: AckSender<A>,
+               _: auction_events::Admitted,
                Data(client): Data<serde_json::Value>,
                State(house): State<AuctionHouse>| {
             let mut answer =
