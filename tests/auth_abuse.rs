@@ -1,0 +1,424 @@
+//! Issue 9, rows 7–9, against the `gavel` binary: a socket's session ends with its token, a
+//! replayed refresh token revokes its family, and login-link limits a stranger cannot turn
+//! into someone else's lockout (in the process and shared through Redis).
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::binary::Server;
+use common::clients::{Driven, js_dir};
+use gavel::auth::{Claims, JwtKeys, Role};
+use serde_json::{Value, json};
+
+const SECRET: &str = "auth-abuse-secret-auth-abuse-secret!";
+const ORIGIN: &str = "http://localhost:5173";
+const SHARED_REDIS: &str = "redis://127.0.0.1:6379";
+
+/// The binary on a fresh SQLite file with `policy`, the development outbox on (loopback), and
+/// `extra` config lines.
+fn start(dir: &std::path::Path, policy: &str, extra: &str) -> Server {
+    std::fs::write(dir.join("policy.toml"), policy).unwrap();
+    let config = dir.join("gavel.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "bind = \"127.0.0.1:0\"\npolicy = \"{}\"\nwatch_policy = false\njwt_secret = \"{SECRET}\"\n\
+             dev_outbox = true\ndatabase_url = \"sqlite://{}?mode=rwc\"\n{extra}",
+            dir.join("policy.toml").display(),
+            dir.join("gavel.db").display()
+        ),
+    )
+    .unwrap();
+    Server::start(&["serve", "--config", config.to_str().unwrap()], |cmd| {
+        cmd.env_remove("RUST_LOG").env_remove("GAVEL_REDIS_URL");
+    })
+}
+
+fn policy() -> String {
+    format!("version = 1\n[[allow]]\nname = \"frontend\"\nexact = \"{ORIGIN}\"\n")
+}
+
+/// Trusts a proxy on loopback, so each request can name its own client address.
+fn policy_behind_proxy() -> String {
+    format!(
+        "{}[trusted_proxies]\ncidrs = [\"127.0.0.1/32\"]\nheaders = [\"x-forwarded-for\"]\n",
+        policy()
+    )
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+    keys: JwtKeys,
+}
+
+impl Api {
+    fn new(server: &Server) -> Self {
+        Self {
+            base: format!("http://127.0.0.1:{}", server.port),
+            http: reqwest::Client::new(),
+            keys: JwtKeys::new(SECRET.as_bytes()),
+        }
+    }
+
+    /// `method path` as `sub`, with a JSON body: status and JSON answer.
+    async fn call(&self, sub: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let token = self.keys.mint(sub, Role::User, Duration::from_secs(600));
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        (
+            resp.status().as_u16(),
+            resp.json().await.unwrap_or_default(),
+        )
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (
+            resp.status().as_u16(),
+            resp.json().await.unwrap_or_default(),
+        )
+    }
+
+    /// A login-link request for `email` from `client` (as the trusted proxy reports it):
+    /// status and `Retry-After`.
+    async fn link(&self, email: &str, client: &str) -> (u16, Option<u64>) {
+        let resp = self
+            .http
+            .post(format!("{}/api/auth/magic-link", self.base))
+            .header("origin", ORIGIN)
+            .header("x-forwarded-for", client)
+            .json(&json!({"email": email, "redirect": format!("{ORIGIN}/")}))
+            .send()
+            .await
+            .unwrap();
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().parse().unwrap());
+        (resp.status().as_u16(), retry)
+    }
+
+    async fn outbox(&self) -> Vec<Value> {
+        let url = format!("{}/dev/outbox", self.base);
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Signs `email` in by link: the first token pair's refresh token.
+    async fn login(&self, email: &str) -> String {
+        assert_eq!(self.link(email, "192.0.2.1").await.0, 202);
+        let mail = self
+            .outbox()
+            .await
+            .into_iter()
+            .rev()
+            .find(|m| m["to"] == email);
+        let link = url::Url::parse(mail.unwrap()["link"].as_str().unwrap()).unwrap();
+        let token = link.query_pairs().find(|(k, _)| k == "token").unwrap().1;
+        let (status, pair) = self.post("/api/auth/token", json!({"token": token})).await;
+        assert_eq!(status, 200, "{pair}");
+        pair["refresh_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn refresh(&self, token: &str) -> (u16, Value) {
+        self.post("/api/auth/refresh", json!({"refresh_token": token}))
+            .await
+    }
+}
+
+/// The JSON log lines received within `wait` that satisfy `matches`.
+fn logged(server: &Server, wait: Duration, matches: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + wait;
+    let mut found = Vec::new();
+    while let Ok(line) = server
+        .lines
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+    {
+        let v: Value = serde_json::from_str(&line).unwrap_or_default();
+        if matches(&v) {
+            found.push(v);
+        }
+    }
+    found
+}
+
+/// An auction whose lot 1 (opened by ann at 1) runs for a minute; bob manages the other team.
+async fn auction_with_open_lot(api: &Api) -> i64 {
+    let players: Vec<Value> = (0..4)
+        .map(|i| json!({"name": format!("P{i}"), "rank": i + 1}))
+        .collect();
+    let (status, body) = api
+        .call(
+            "comm",
+            "POST",
+            "/api/auctions",
+            Some(json!({
+                "name": "expiry",
+                "settings": {"budget": 50, "roster_slots": 2, "nomination_secs": 60, "bid_secs": 60, "reset_secs": 10},
+                "teams": [{"name": "Ann's", "manager": "ann"}, {"name": "Bob's", "manager": "bob"}],
+                "players": players,
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let (status, body) = api
+        .call("comm", "POST", &format!("/api/auctions/{id}/start"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let lot = json!({"player": 0, "opening_bid": 1});
+    let (status, body) = api
+        .call(
+            "ann",
+            "POST",
+            &format!("/api/auctions/{id}/lots"),
+            Some(lot),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    id
+}
+
+/// Row 7: a socket opened with a 2 s token is told `auth:expired` and disconnected at its
+/// `exp`; a bid sent after that is not accepted, and the same token cannot connect again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_session_ends_when_its_token_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &policy(), "");
+    let api = Api::new(&server);
+    let id = auction_with_open_lot(&api).await;
+    // At least 2 s: `exp` is whole seconds, rounded up.
+    let exp = (now_ms() + 2000).div_ceil(1000);
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &Claims {
+            sub: "bob".into(),
+            role: Role::User,
+            aud: gavel::auth::AUDIENCE.into(),
+            iat: exp - 2,
+            exp,
+        },
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let base = api.base.clone();
+    let lines = tokio::task::spawn_blocking(move || {
+        let dir = js_dir();
+        let mut cmd = Command::new("node");
+        cmd.arg(dir.join("auth_expiry.mjs"))
+            .args([&base, &token, ORIGIN, &id.to_string(), "1"])
+            .current_dir(dir);
+        Driven::spawn(cmd).finish(Duration::from_secs(40))
+    })
+    .await
+    .unwrap();
+    let line = |event: &str| {
+        lines
+            .iter()
+            .find(|l| l["event"] == event)
+            .unwrap_or_else(|| panic!("no {event}: {lines:#?}"))
+            .clone()
+    };
+    assert_eq!(line("early-bid")["ack"]["ok"], true, "{lines:#?}");
+    let expired = line("expired");
+    assert_eq!(expired["payload"]["reason"], "token_expired", "{expired}");
+    assert_eq!(expired["payload"]["exp"], exp, "{expired}");
+    // Told at `exp`, not before, and within a second after.
+    let told_at = expired["at"].as_u64().unwrap();
+    assert!(
+        (exp * 1000..exp * 1000 + 1000).contains(&told_at),
+        "told at {told_at}, exp {exp}"
+    );
+    assert_eq!(line("disconnected")["reason"], "io server disconnect");
+    let late = line("late-bid");
+    assert_ne!(late["ack"]["ok"], true, "{late}");
+    assert_eq!(line("reconnect-refused")["error"], "token expired");
+
+    // Only the bid before expiry stands.
+    let (_, state) = api
+        .call("comm", "GET", &format!("/api/auctions/{id}/state"), None)
+        .await;
+    let lot = &state["state"]["phase"]["Bidding"];
+    assert_eq!(
+        (&lot["high_bid"], &lot["high_team"]),
+        (&json!(2), &json!(1)),
+        "{state}"
+    );
+    // Logged once for the socket, although a bid arrived after expiry too.
+    let ended = logged(&server, Duration::from_millis(500), |v| {
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("token expired"))
+            && v["sub"] == "bob"
+    });
+    assert_eq!(ended.len(), 1, "{ended:#?}");
+    assert_eq!(ended[0]["level"], "INFO");
+}
+
+/// Row 8: R1 rotated to R2, then R1 replayed: 401, and R2 is revoked with it (its family);
+/// another login's family is untouched. One WARN line names the replay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_refresh_token_revokes_its_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &policy(), "");
+    let api = Api::new(&server);
+    let r1 = api.login("ann@example.com").await;
+    let other_device = api.login("ann@example.com").await;
+    let (status, pair) = api.refresh(&r1).await;
+    assert_eq!(status, 200, "{pair}");
+    let r2 = pair["refresh_token"].as_str().unwrap().to_owned();
+
+    let (status, body) = api.refresh(&r1).await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (401, Some("/problems/invalid_token")),
+        "{body}"
+    );
+    let (status, body) = api.refresh(&r2).await;
+    assert_eq!(
+        status, 401,
+        "the newest token of the family is revoked too: {body}"
+    );
+    let (status, body) = api.refresh(&other_device).await;
+    assert_eq!(status, 200, "another login's family still works: {body}");
+    // Replaying again changes nothing and logs no more warnings.
+    assert_eq!(api.refresh(&r1).await.0, 401);
+
+    let warnings = logged(&server, Duration::from_millis(500), |v| {
+        v["level"] == "WARN"
+    });
+    let replays: Vec<_> = warnings
+        .iter()
+        .filter(|v| v["message"].as_str().unwrap_or("").contains("replayed"))
+        .collect();
+    assert_eq!(replays.len(), 1, "{warnings:#?}");
+    assert_eq!(replays[0]["sub"], "ann@example.com");
+    assert_eq!(replays[0]["tokens_revoked"], 2, "R1 and R2");
+}
+
+/// A victim and a network prefix of this run's own: Redis outlives test runs.
+fn fresh(tag: &str) -> (String, u32) {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    (
+        format!("victim-{tag}-{nanos}@example.com"),
+        (nanos & 0xffff) as u32,
+    )
+}
+
+/// Row 9: five link requests for the victim from five addresses, then the victim from a new
+/// address still gets a link; one client network alone still gets 429 on its 6th. Then the
+/// bound: 200 links in all (the daily ceiling) take 40 networks at once (5 each). With
+/// `redis`, two processes share the limits: requests alternate between them.
+async fn link_limits(redis: Option<&str>, tag: &str) {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let extra = redis.map(|url| format!("redis_url = \"{url}\"\n"));
+    let servers: Vec<Server> = dirs[..if redis.is_some() { 2 } else { 1 }]
+        .iter()
+        .map(|d| {
+            start(
+                d.path(),
+                &policy_behind_proxy(),
+                extra.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    let nodes: Vec<Api> = servers.iter().map(Api::new).collect();
+    if redis.is_some() {
+        for node in &nodes {
+            let ready: Value = node
+                .http
+                .get(format!("{}/readyz", node.base))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(ready["redis"], "ok", "{ready}");
+        }
+    }
+    let mut turn = 0;
+    let (victim, prefix) = fresh(tag);
+    let mut link = async |client: String| {
+        turn += 1;
+        nodes[turn % nodes.len()].link(&victim, &client).await
+    };
+    // Addresses in /64s of their own: 2001:db8:PREFIX:N::1.
+    let address = |n: u32| format!("2001:db8:{prefix:x}:{n:x}::1");
+    for n in 1..=5 {
+        assert_eq!(link(address(n)).await.0, 202, "stranger {n}");
+    }
+    assert_eq!(
+        link(address(100)).await.0,
+        202,
+        "the victim, from an address of their own"
+    );
+    // Four more from the first stranger's /64: five from that network, and the 6th refused.
+    for i in 2..6 {
+        assert_eq!(link(format!("2001:db8:{prefix:x}:1::{i}")).await.0, 202);
+    }
+    let (status, retry) = link(format!("2001:db8:{prefix:x}:1::6")).await;
+    assert_eq!(status, 429, "the 6th from one network");
+    assert!((1..=180).contains(&retry.unwrap()), "{retry:?}");
+
+    // 10 sent so far; 38 more networks × 5 make 200, the ceiling.
+    for n in 101..=138 {
+        for _ in 0..5 {
+            assert_eq!(link(address(n)).await.0, 202, "network {n}");
+        }
+    }
+    let (status, retry) = link(address(1000)).await;
+    assert_eq!(status, 429, "the daily ceiling, from a network never seen");
+    assert!((1..=432).contains(&retry.unwrap()), "{retry:?}");
+    let mut mails = 0;
+    for node in &nodes {
+        mails += node
+            .outbox()
+            .await
+            .iter()
+            .filter(|m| m["to"] == victim)
+            .count();
+    }
+    assert_eq!(mails, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_cannot_lock_a_victim_out_of_login_links() {
+    link_limits(None, "local").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_cannot_lock_a_victim_out_with_limits_in_redis() {
+    link_limits(Some(SHARED_REDIS), "redis").await;
+}
