@@ -172,7 +172,12 @@ fn logged(server: &Server, wait: Duration, matches: impl Fn(&Value) -> bool) -> 
 
 /// An auction whose lot 1 (opened by ann at 1) runs for a minute; bob manages the other team.
 async fn auction_with_open_lot(api: &Api) -> i64 {
-    let players: Vec<Value> = (0..4)
+    auction_managed_by(api, &["ann", "bob"]).await
+}
+
+/// An auction of one team per manager whose lot 1 (opened by the first at 1) runs a minute.
+async fn auction_managed_by(api: &Api, managers: &[&str]) -> i64 {
+    let players: Vec<Value> = (0..8)
         .map(|i| json!({"name": format!("P{i}"), "rank": i + 1}))
         .collect();
     let (status, body) = api
@@ -183,7 +188,7 @@ async fn auction_with_open_lot(api: &Api) -> i64 {
             Some(json!({
                 "name": "expiry",
                 "settings": {"budget": 50, "roster_slots": 2, "nomination_secs": 60, "bid_secs": 60, "reset_secs": 10},
-                "teams": [{"name": "Ann's", "manager": "ann"}, {"name": "Bob's", "manager": "bob"}],
+                "teams": managers.iter().map(|m| json!({"name": format!("{m}'s"), "manager": m})).collect::<Vec<_>>(),
                 "players": players,
             })),
         )
@@ -197,7 +202,7 @@ async fn auction_with_open_lot(api: &Api) -> i64 {
     let lot = json!({"player": 0, "opening_bid": 1});
     let (status, body) = api
         .call(
-            "ann",
+            managers[0],
             "POST",
             &format!("/api/auctions/{id}/lots"),
             Some(lot),
@@ -205,6 +210,64 @@ async fn auction_with_open_lot(api: &Api) -> i64 {
         .await;
     assert_eq!(status, 200, "{body}");
     id
+}
+
+/// A token of `sub` that expires in 2 to 3 s (`exp` is whole seconds, rounded up); its `exp`.
+fn two_second_token(sub: &str) -> (String, u64) {
+    short_token(sub, 2)
+}
+
+/// A token of `sub` that expires in `secs` to `secs + 1` seconds; its `exp`.
+fn short_token(sub: &str, secs: u64) -> (String, u64) {
+    let exp = (now_ms() + secs * 1000).div_ceil(1000);
+    let claims = Claims {
+        sub: sub.into(),
+        role: Role::User,
+        aud: gavel::auth::AUDIENCE.into(),
+        iat: exp - secs,
+        exp,
+    };
+    let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes());
+    let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap();
+    (token, exp)
+}
+
+/// `auth_expiry.mjs MODE BASE TOKEN ORIGIN ARGS…` run to its end: its JSON lines.
+async fn expiry_driver(api: &Api, args: &[&str]) -> Vec<Value> {
+    let mut all: Vec<String> = vec![
+        args[0].into(),
+        api.base.clone(),
+        args[1].into(),
+        ORIGIN.into(),
+    ];
+    all.extend(args[2..].iter().map(|a| a.to_string()));
+    tokio::task::spawn_blocking(move || {
+        let dir = js_dir();
+        let mut cmd = Command::new("node");
+        cmd.arg(dir.join("auth_expiry.mjs"))
+            .args(&all)
+            .current_dir(dir);
+        Driven::spawn(cmd).finish(Duration::from_secs(40))
+    })
+    .await
+    .unwrap()
+}
+
+fn find(lines: &[Value], event: &str) -> Value {
+    lines
+        .iter()
+        .find(|l| l["event"] == event)
+        .unwrap_or_else(|| panic!("no {event}: {lines:#?}"))
+        .clone()
+}
+
+fn token_expired_lines(server: &Server, sub: &str) -> Vec<Value> {
+    logged(server, Duration::from_millis(500), |v| {
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("token expired"))
+            && v["sub"] == sub
+    })
 }
 
 /// Row 7: a socket opened with a 2 s token is told `auth:expired` and disconnected at its
@@ -215,38 +278,9 @@ async fn a_socket_session_ends_when_its_token_expires() {
     let server = start(dir.path(), &policy(), "");
     let api = Api::new(&server);
     let id = auction_with_open_lot(&api).await;
-    // At least 2 s: `exp` is whole seconds, rounded up.
-    let exp = (now_ms() + 2000).div_ceil(1000);
-    let token = jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &Claims {
-            sub: "bob".into(),
-            role: Role::User,
-            aud: gavel::auth::AUDIENCE.into(),
-            iat: exp - 2,
-            exp,
-        },
-        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap();
-    let base = api.base.clone();
-    let lines = tokio::task::spawn_blocking(move || {
-        let dir = js_dir();
-        let mut cmd = Command::new("node");
-        cmd.arg(dir.join("auth_expiry.mjs"))
-            .args([&base, &token, ORIGIN, &id.to_string(), "1"])
-            .current_dir(dir);
-        Driven::spawn(cmd).finish(Duration::from_secs(40))
-    })
-    .await
-    .unwrap();
-    let line = |event: &str| {
-        lines
-            .iter()
-            .find(|l| l["event"] == event)
-            .unwrap_or_else(|| panic!("no {event}: {lines:#?}"))
-            .clone()
-    };
+    let (token, exp) = two_second_token("bob");
+    let lines = expiry_driver(&api, &["expire", &token, &id.to_string(), "1"]).await;
+    let line = |event: &str| find(&lines, event);
     assert_eq!(line("early-bid")["ack"]["ok"], true, "{lines:#?}");
     let expired = line("expired");
     assert_eq!(expired["payload"]["reason"], "token_expired", "{expired}");
@@ -273,14 +307,121 @@ async fn a_socket_session_ends_when_its_token_expires() {
         "{state}"
     );
     // Logged once for the socket, although a bid arrived after expiry too.
+    let ended = token_expired_lines(&server, "bob");
+    assert_eq!(ended.len(), 1, "{ended:#?}");
+    assert_eq!(ended[0]["level"], "INFO");
+}
+
+/// Re-authentication over the socket: `auth:refresh` with a fresh token of the same subject
+/// keeps the socket past the first token's `exp`; another subject's token, a malformed one and
+/// a missing one are refused with their reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_refresh_keeps_a_socket_past_its_first_tokens_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &policy(), "");
+    let api = Api::new(&server);
+    let (short, _) = two_second_token("carol");
+    let fresh = api.keys.mint("carol", Role::User, Duration::from_secs(600));
+    let other = api.keys.mint("dave", Role::User, Duration::from_secs(600));
+    let lines = expiry_driver(&api, &["refresh", &short, &fresh, &other]).await;
+    let error = |event: &str| find(&lines, event)["ack"]["error"]["type"].clone();
+    assert_eq!(error("wrong-subject"), "wrong_subject");
+    assert_eq!(error("not-a-jwt"), "invalid_token");
+    assert_eq!(error("no-token"), "bad_request");
+    let refreshed = find(&lines, "refreshed");
+    assert_eq!(refreshed["ack"]["ok"], true, "{refreshed}");
+    let fresh_exp = api.keys.verify(&fresh).unwrap().exp;
+    assert_eq!(refreshed["ack"]["exp"], fresh_exp);
+    assert_eq!(find(&lines, "survived")["connected"], true);
+    assert!(token_expired_lines(&server, "carol").is_empty());
+}
+
+/// The page (web/, headless Chromium, page and API on two origins) when its access token runs
+/// out: refreshed ahead, the socket stays (A); a page that could not refresh ahead is ended by
+/// the server at `exp`, refreshes, reconnects and catches up on the bid it missed (B).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_refreshes_its_token_and_reconnects_without_losing_its_place() {
+    let web = common::clients::repo().join("web/dist");
+    assert!(
+        web.join("index.html").exists(),
+        "web/dist is missing: run `npm --prefix web ci && npm --prefix web run build`"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let policy = "version = 1\n[cors]\nallow_methods = [\"GET\", \"POST\"]\n\
+                  allow_headers = [\"authorization\", \"content-type\"]\n\
+                  [[allow]]\nname = \"api\"\nglob = \"http://localhost:*\"\n\
+                  [[allow]]\nname = \"page\"\nglob = \"http://127.0.0.1:*\"\n";
+    let server = start(
+        dir.path(),
+        policy,
+        &format!("web_root = \"{}\"\n", web.display()),
+    );
+    let api = Api::new(&server);
+    let [a, b] = ["bob@example.com", "cat@example.com"];
+    let id = auction_managed_by(&api, &["ann@example.com", a, b]).await;
+    let (refresh_a, refresh_b) = (api.login(a).await, api.login(b).await);
+    let (access_a, _) = short_token(a, 6);
+    let (access_b, _) = short_token(b, 9);
+    let args = [
+        format!("http://127.0.0.1:{}", server.port),
+        format!("http://localhost:{}", server.port),
+        id.to_string(),
+        access_a,
+        refresh_a,
+        access_b,
+        refresh_b,
+    ];
+    let lines = tokio::task::spawn_blocking(move || {
+        let dir = js_dir();
+        let mut cmd = Command::new("node");
+        cmd.arg(dir.join("auth_web_expiry.mjs"))
+            .args(args)
+            .current_dir(dir);
+        Driven::spawn(cmd).finish(Duration::from_secs(90))
+    })
+    .await
+    .unwrap();
+    let a_bid = find(&lines, "a-bid");
+    assert_eq!(
+        (&a_bid["amount"], &a_bid["token_replaced"]),
+        (&json!(2), &json!(true)),
+        "{a_bid}"
+    );
+    let caught_up = find(&lines, "b-caught-up");
+    assert!(
+        caught_up["seq_before"].as_u64() < a_bid["seq"].as_u64(),
+        "B missed the bid live: {caught_up}"
+    );
+    assert!(
+        caught_up["seq"].as_u64() >= a_bid["seq"].as_u64(),
+        "{caught_up}"
+    );
+    assert_eq!(
+        (&caught_up["high_bid"], &caught_up["token_replaced"]),
+        (&json!(2), &json!(true)),
+        "{caught_up}"
+    );
+    let b_bid = find(&lines, "b-bid");
+    assert_eq!(
+        (&b_bid["amount"], &b_bid["refreshes"]),
+        (&json!(3), &json!(2)),
+        "{b_bid}"
+    );
+    // The server ended B's session (once), never A's.
     let ended = logged(&server, Duration::from_millis(500), |v| {
         v["message"]
             .as_str()
             .is_some_and(|m| m.contains("token expired"))
-            && v["sub"] == "bob"
     });
-    assert_eq!(ended.len(), 1, "{ended:#?}");
-    assert_eq!(ended[0]["level"], "INFO");
+    let subs: Vec<_> = ended
+        .iter()
+        .map(|v| v["sub"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(subs, [b], "{ended:#?}");
+    let (_, state) = api
+        .call(a, "GET", &format!("/api/auctions/{id}/state"), None)
+        .await;
+    assert_eq!(state["state"]["phase"]["Bidding"]["high_bid"], 3, "{state}");
 }
 
 /// Row 8: R1 rotated to R2, then R1 replayed: 401, and R2 is revoked with it (its family);

@@ -1,17 +1,18 @@
-// A socket whose token expires while it is open, driven with the official socket.io-client
+// Sockets whose token expires while they are open, driven with the official socket.io-client
 // for `tests/auth_abuse.rs`. Prints one JSON line per finding; exits non-zero on failure.
 //
-//   node auth_expiry.mjs BASE TOKEN ORIGIN AUCTION_ID LOT_ID
+//   node auth_expiry.mjs expire  BASE TOKEN ORIGIN AUCTION_ID LOT_ID
+//   node auth_expiry.mjs refresh BASE TOKEN ORIGIN FRESH_TOKEN OTHER_SUBJECTS_TOKEN
 //
-// Joins the auction, bids 2 (accepted), waits for `auth:expired`, bids 3 the moment it arrives
-// (before the disconnect that follows is read), waits for the disconnect, then tries to
+// expire: joins the auction, bids 2 (accepted), waits for `auth:expired`, bids 3 the moment it
+// arrives (before the disconnect that follows is read), waits for the disconnect, then tries to
 // connect again with the same token.
+// refresh: sends `auth:refresh` with bad tokens, then a fresh one, and stays connected past the
+// first token's `exp`.
 import { io } from "socket.io-client";
 import { deadline, fail, log } from "./driver.mjs";
 
-const [base, token, origin, auctionId, lotId] = process.argv.slice(2);
-const auction_id = Number(auctionId);
-const lot_id = Number(lotId);
+const [mode, base, token, origin, arg1, arg2] = process.argv.slice(2);
 
 function client() {
   return io(`${base}/auction`, {
@@ -27,12 +28,18 @@ function client() {
 
 const outcome = (promise) => promise.then((ack) => ack, (err) => ({ ok: false, client_error: String(err) }));
 
-async function main() {
-  const s = client();
-  await new Promise((resolve, reject) => {
+function connected(s) {
+  return new Promise((resolve, reject) => {
     s.once("connect", resolve);
     s.once("connect_error", reject);
   });
+}
+
+async function expire() {
+  const auction_id = Number(arg1);
+  const lot_id = Number(arg2);
+  const s = client();
+  await connected(s);
   log({ event: "connected", at: Date.now() });
   const expired = new Promise((resolve) =>
     s.once("auth:expired", (payload) => {
@@ -60,9 +67,36 @@ async function main() {
   log({ event: "reconnect-refused", error: err.message });
 }
 
+async function refresh() {
+  const s = client();
+  await connected(s);
+  let ended = null;
+  s.on("auth:expired", (e) => (ended = e));
+  s.on("disconnect", (reason) => (ended ??= { disconnect: reason }));
+  const exp = JSON.parse(Buffer.from(token.split(".")[1], "base64url")).exp;
+  const send = (payload) => outcome(s.timeout(5000).emitWithAck("auth:refresh", payload));
+  log({ event: "wrong-subject", ack: await send({ token: arg2 }) });
+  log({ event: "not-a-jwt", ack: await send({ token: "not-a-jwt" }) });
+  log({ event: "no-token", ack: await send("nope") });
+  log({ event: "refreshed", ack: await send({ token: arg1 }) });
+  // Until the server's clock is a second past the first token's exp (polled, with the
+  // driver's deadline): the socket stays and answers.
+  for (;;) {
+    if (ended) fail(`session ended: ${JSON.stringify(ended)}`);
+    const sync = await s.timeout(5000).emitWithAck("time:sync", { sent: Date.now() });
+    if (!sync.ok) fail(`time:sync: ${JSON.stringify(sync)}`);
+    if (sync.server_now > exp * 1000 + 1000) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  log({ event: "survived", connected: s.connected });
+  s.disconnect();
+}
+
 const finish = deadline(30000);
 try {
-  await main();
+  if (mode === "expire") await expire();
+  else if (mode === "refresh") await refresh();
+  else fail(`unknown mode ${mode}`);
   finish();
 } catch (e) {
   fail(String(e?.stack ?? e));
