@@ -19,15 +19,20 @@ const SHARED_REDIS: &str = "redis://127.0.0.1:6379";
 /// The binary on a fresh SQLite file with `policy`, the development outbox on (loopback), and
 /// `extra` config lines.
 fn start(dir: &std::path::Path, policy: &str, extra: &str) -> Server {
+    let database = format!("sqlite://{}?mode=rwc", dir.join("gavel.db").display());
+    start_on(dir, &database, policy, extra)
+}
+
+/// Like [`start`], on `database`.
+fn start_on(dir: &std::path::Path, database: &str, policy: &str, extra: &str) -> Server {
     std::fs::write(dir.join("policy.toml"), policy).unwrap();
     let config = dir.join("gavel.toml");
     std::fs::write(
         &config,
         format!(
             "bind = \"127.0.0.1:0\"\npolicy = \"{}\"\nwatch_policy = false\njwt_secret = \"{SECRET}\"\n\
-             dev_outbox = true\ndatabase_url = \"sqlite://{}?mode=rwc\"\n{extra}",
+             dev_outbox = true\ndatabase_url = \"{database}\"\n{extra}",
             dir.join("policy.toml").display(),
-            dir.join("gavel.db").display()
         ),
     )
     .unwrap();
@@ -323,10 +328,23 @@ async fn auth_refresh_keeps_a_socket_past_its_first_tokens_expiry() {
     let (short, _) = two_second_token("carol");
     let fresh = api.keys.mint("carol", Role::User, Duration::from_secs(600));
     let other = api.keys.mint("dave", Role::User, Duration::from_secs(600));
-    let lines = expiry_driver(&api, &["refresh", &short, &fresh, &other]).await;
+    // Past its exp, within the seconds of leeway REST grants clock skew.
+    let (just_expired, _) = short_token("carol", 0);
+    let just_expired = {
+        let mut claims = api.keys.verify(&just_expired).unwrap();
+        claims.exp -= 2;
+        let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes());
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
+    };
+    let lines = expiry_driver(&api, &["refresh", &short, &fresh, &other, &just_expired]).await;
     let error = |event: &str| find(&lines, event)["ack"]["error"]["type"].clone();
     assert_eq!(error("wrong-subject"), "wrong_subject");
     assert_eq!(error("not-a-jwt"), "invalid_token");
+    let just_expired = find(&lines, "just-expired");
+    assert_eq!(
+        just_expired["ack"]["error"]["detail"], "token expired",
+        "{just_expired}"
+    );
     assert_eq!(error("no-token"), "bad_request");
     let refreshed = find(&lines, "refreshed");
     assert_eq!(refreshed["ack"]["ok"], true, "{refreshed}");
@@ -463,6 +481,57 @@ async fn a_replayed_refresh_token_revokes_its_family() {
     assert_eq!(replays.len(), 1, "{warnings:#?}");
     assert_eq!(replays[0]["sub"], "ann@example.com");
     assert_eq!(replays[0]["tokens_revoked"], 2, "R1 and R2");
+}
+
+/// Refresh tokens issued before the families migration (each its own family) rotate, and a
+/// replay revokes the token it was rotated for; on SQLite and PostgreSQL.
+async fn tokens_from_before_families(database: &str) {
+    use gavel_migrations::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(database).await.unwrap();
+    Migrator::up(&db, Some(4)).await.unwrap();
+    let legacy = gavel::login::secret::generate();
+    let far = (now_ms() + 86_400_000) as i64;
+    db.execute_unprepared(&format!(
+        "INSERT INTO refresh_tokens (token_hash, sub, expires_at) VALUES ('{}', 'old@example.com', {far})",
+        gavel::login::secret::hash(&legacy)
+    ))
+    .await
+    .unwrap();
+    db.close().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_on(dir.path(), database, &policy(), "");
+    let api = Api::new(&server);
+    let (status, pair) = api.refresh(&legacy).await;
+    assert_eq!(
+        (status, pair["sub"].as_str()),
+        (200, Some("old@example.com")),
+        "{pair}"
+    );
+    assert_eq!(api.refresh(&legacy).await.0, 401);
+    let newest = pair["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        api.refresh(newest).await.0,
+        401,
+        "revoked with the legacy token"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_tokens_from_before_families_are_a_family_each_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    tokens_from_before_families(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("old.db").display()
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_tokens_from_before_families_are_a_family_each_on_postgres() {
+    let name = common::fresh_postgres().await;
+    tokens_from_before_families(&format!("postgres://postgres@127.0.0.1:5432/{name}")).await;
+    common::drop_postgres(&name).await;
 }
 
 /// A victim and a network prefix of this run's own: Redis outlives test runs.

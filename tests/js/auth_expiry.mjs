@@ -2,7 +2,7 @@
 // for `tests/auth_abuse.rs`. Prints one JSON line per finding; exits non-zero on failure.
 //
 //   node auth_expiry.mjs expire  BASE TOKEN ORIGIN AUCTION_ID LOT_ID
-//   node auth_expiry.mjs refresh BASE TOKEN ORIGIN FRESH_TOKEN OTHER_SUBJECTS_TOKEN
+//   node auth_expiry.mjs refresh BASE TOKEN ORIGIN FRESH_TOKEN OTHER_SUBJECTS_TOKEN JUST_EXPIRED_TOKEN
 //
 // expire: joins the auction, bids 2 (accepted), waits for `auth:expired`, bids 3 the moment it
 // arrives (before the disconnect that follows is read), waits for the disconnect, then tries to
@@ -12,7 +12,7 @@
 import { io } from "socket.io-client";
 import { deadline, fail, log } from "./driver.mjs";
 
-const [mode, base, token, origin, arg1, arg2] = process.argv.slice(2);
+const [mode, base, token, origin, arg1, arg2, arg3] = process.argv.slice(2);
 
 function client() {
   return io(`${base}/auction`, {
@@ -77,6 +77,7 @@ async function refresh() {
   const send = (payload) => outcome(s.timeout(5000).emitWithAck("auth:refresh", payload));
   log({ event: "wrong-subject", ack: await send({ token: arg2 }) });
   log({ event: "not-a-jwt", ack: await send({ token: "not-a-jwt" }) });
+  log({ event: "just-expired", ack: await send({ token: arg3 }) });
   log({ event: "no-token", ack: await send("nope") });
   log({ event: "refreshed", ack: await send({ token: arg1 }) });
   // Until the server's clock is a second past the first token's exp (polled, with the
