@@ -6,8 +6,8 @@
 //! allows by an explicit rule — the same decision the gate makes, decided on the redirect's
 //! origin alone — so a login can never hand a token to an origin the policy denies (no open
 //! redirect), whatever `Host` the requester sends. Requests are rate-limited so that a stranger
-//! cannot lock anyone else out (see [`link_limits`]); the answer to a well-formed request is the same whether or not anyone has used
-//! that email before.
+//! cannot lock anyone else out (see [`link_limits`]); the answer to a well-formed request is
+//! the same whether or not anyone has used that email before.
 
 mod email;
 pub mod limits;
@@ -220,7 +220,7 @@ impl LoginService {
     }
 
     /// Exchanges a refresh token (once) for a new pair of the same family; a token presented
-    /// again after that revokes the family (see [`refresh`]).
+    /// again after that revokes the family (RFC 9700 §4.14; see `login/refresh.rs`).
     pub async fn refresh(&self, token: &str) -> Result<Tokens, LoginError> {
         let rotated = refresh::rotate(&self.db, token).await?;
         self.issue(&rotated.sub, &rotated.family).await

@@ -2,9 +2,9 @@
 //!
 //! Namespace `/auction`. The handshake `auth` payload carries the JWT (`{"token": "…"}`); a
 //! missing or bad one gets a `connect_error` with the reason, and the session ends when the
-//! token expires (`expiry`). `time:sync` answers with the
-//! server clock (and a joined auction's latest `seq`); the auction's events are in
-//! `auction_events` (client → server) and `broadcast` (server → clients, after commit).
+//! token expires (`expiry`). `time:sync` answers with the server clock (and a joined auction's
+//! latest `seq`); the auction's events are in `auction_events` (client → server) and
+//! `broadcast` (server → clients, after commit).
 
 mod auction_events;
 pub mod broadcast;
