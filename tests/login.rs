@@ -1,5 +1,6 @@
 //! Magic-link login, refresh tokens and `/api/me` on a real server (SQLite file), and bad
-//! tokens — expired, forged, `alg: none`, wrong audience — refused on REST and on Socket.IO.
+//! tokens — expired, forged, `alg: none`, wrong audience, not yet valid (`nbf`) — refused on
+//! REST and on Socket.IO.
 
 mod common;
 
@@ -272,6 +273,12 @@ fn bad_tokens() -> Vec<(&'static str, String)> {
         &key,
     )
     .unwrap();
+    let not_yet_valid = encode(
+        &Header::default(),
+        &json!({"sub": "ann", "role": "user", "aud": "gavel", "iat": now(), "nbf": now() + 3600, "exp": now() + 7200}),
+        &key,
+    )
+    .unwrap();
     let none = format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
@@ -282,11 +289,13 @@ fn bad_tokens() -> Vec<(&'static str, String)> {
         ("forged", forged),
         ("wrong-audience", wrong_audience),
         ("alg-none", none),
+        ("not-yet-valid", not_yet_valid),
     ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_forged_alg_none_and_wrong_audience_tokens_are_refused_on_rest_and_sockets() {
+async fn expired_forged_alg_none_wrong_audience_and_not_yet_valid_tokens_are_refused_on_rest_and_sockets()
+ {
     let app = spawn_app(&policy_allowing(&[FRONTEND])).await;
     let tokens = bad_tokens();
     for (name, token) in &tokens {
@@ -326,6 +335,7 @@ async fn expired_forged_alg_none_and_wrong_audience_tokens_are_refused_on_rest_a
         ("forged", "not valid"),
         ("wrong-audience", "audience"),
         ("alg-none", ""),
+        ("not-yet-valid", "not yet valid"),
     ] {
         let line = lines
             .iter()
@@ -335,9 +345,15 @@ async fn expired_forged_alg_none_and_wrong_audience_tokens_are_refused_on_rest_a
         let error = line["error"].as_str().unwrap();
         assert!(error.contains(expected), "{name}: {error}");
         assert!(
-            ["token expired", "wrong audience", "not valid", "malformed"]
-                .iter()
-                .any(|reason| error.contains(reason)),
+            [
+                "token expired",
+                "wrong audience",
+                "not valid",
+                "not yet valid",
+                "malformed"
+            ]
+            .iter()
+            .any(|reason| error.contains(reason)),
             "{name}: the refusal names its reason: {error}"
         );
     }

@@ -6,6 +6,7 @@ mod m20261128_000001_auctions;
 mod m20261128_000002_members_logins;
 mod m20261128_000003_refused_bids;
 mod m20261128_000004_one_manager_per_team;
+mod m20261201_000001_refresh_token_families;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_members_logins::Migration),
             Box::new(m20261128_000003_refused_bids::Migration),
             Box::new(m20261128_000004_one_manager_per_team::Migration),
+            Box::new(m20261201_000001_refresh_token_families::Migration),
         ]
     }
 }

@@ -1,5 +1,5 @@
 //! HS256 access tokens. The algorithm is pinned (a token that says `alg: none` or `RS256` is
-//! refused), and expiry and audience are always checked.
+//! refused), and expiry, not-before (when present) and audience are always checked.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -34,6 +34,8 @@ pub enum AuthError {
     Missing,
     #[error("token expired")]
     Expired,
+    #[error("token not yet valid (nbf is in the future)")]
+    NotYetValid,
     #[error("token has the wrong audience")]
     WrongAudience,
     #[error("token signature or algorithm is not valid")]
@@ -56,6 +58,7 @@ impl JwtKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 5;
         Self {
             encoding: EncodingKey::from_secret(secret),
@@ -90,6 +93,7 @@ impl JwtKeys {
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
+                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
                 ErrorKind::InvalidAudience => AuthError::WrongAudience,
                 ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm => {
                     AuthError::BadSignature
@@ -171,5 +175,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(k.verify(&hs512), Err(AuthError::BadSignature));
+    }
+
+    #[test]
+    fn a_token_not_yet_valid_is_refused_until_its_nbf() {
+        let k = keys();
+        let enc = EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef");
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let with_nbf = |nbf: u64| {
+            let claims = serde_json::json!({
+                "sub": "x", "role": "user", "aud": AUDIENCE, "iat": now, "exp": now + 3600, "nbf": nbf,
+            });
+            jsonwebtoken::encode(&Header::default(), &claims, &enc).unwrap()
+        };
+        assert_eq!(k.verify(&with_nbf(now + 600)), Err(AuthError::NotYetValid));
+        // Within the 5 s leeway for clocks that differ a little, and in the past: valid.
+        assert!(k.verify(&with_nbf(now + 2)).is_ok());
+        assert!(k.verify(&with_nbf(now - 60)).is_ok());
     }
 }

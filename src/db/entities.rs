@@ -150,7 +150,11 @@ pub mod refresh_tokens {
         pub token_hash: String,
         pub sub: String,
         pub expires_at: i64,
+        /// When it was rotated: presenting it again is a replay.
         pub used_at: Option<i64>,
+        /// The login this token descends from; a replay revokes every token of it.
+        pub family: String,
+        pub revoked_at: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,16 +1,19 @@
 //! Passwordless login: a one-time link by mail, exchanged for a short-lived JWT access token
-//! and a refresh token that rotates on every use.
+//! and a refresh token that rotates on every use (a replayed one revokes its family: see
+//! `refresh`).
 //!
 //! The link points at the frontend (`redirect`), which must be an origin the active policy
 //! allows by an explicit rule — the same decision the gate makes, decided on the redirect's
 //! origin alone — so a login can never hand a token to an origin the policy denies (no open
-//! redirect), whatever `Host` the requester sends. Requests are rate-limited per email and per client
-//! address; the answer to a well-formed request is the same whether or not anyone has used
-//! that email before.
+//! redirect), whatever `Host` the requester sends. Requests are rate-limited so that a stranger
+//! cannot lock anyone else out (see [`link_limits`]); the answer to a well-formed request is
+//! the same whether or not anyone has used that email before.
 
 mod email;
 pub mod limits;
+pub mod link_limits;
 mod mailer;
+mod refresh;
 pub mod secret;
 
 use std::net::IpAddr;
@@ -24,12 +27,12 @@ use sea_orm::{
 };
 
 pub use email::Email;
-use limits::{Limit, Limiter};
+use link_limits::LinkLimits;
 pub use mailer::{DevOutbox, Mail, MailError, Mailer, SmtpMailer};
 
 use crate::auction::deadlines::now_ms;
 use crate::auth::{JwtKeys, Role};
-use crate::db::entities::{login_tokens, refresh_tokens};
+use crate::db::entities::login_tokens;
 use crate::policy::{ConnScheme, PolicyStore, RequestFacts, Surface};
 
 pub const LINK_TTL: Duration = Duration::from_secs(15 * 60);
@@ -74,20 +77,8 @@ pub struct LoginService {
     keys: JwtKeys,
     mailer: Arc<dyn Mailer>,
     policy: Arc<PolicyStore>,
-    per_email: Limiter,
-    per_client: Limiter,
+    limits: LinkLimits,
 }
-
-/// Bursts of 5 links per email, one more every 3 minutes.
-pub const PER_EMAIL: Limit = Limit {
-    burst: 5,
-    every: Duration::from_secs(180),
-};
-/// Bursts of 30 link requests per client address, one more every 20 seconds.
-pub const PER_CLIENT: Limit = Limit {
-    burst: 30,
-    every: Duration::from_secs(20),
-};
 
 impl LoginService {
     /// `shared_limits`: the Redis store when several processes serve logins, so the rate
@@ -99,17 +90,12 @@ impl LoginService {
         policy: Arc<PolicyStore>,
         shared_limits: Option<limits::SharedStore>,
     ) -> Self {
-        let limiter = |name, limit| match &shared_limits {
-            Some(store) => Limiter::shared(name, limit, store.clone()),
-            None => Limiter::local(name, limit),
-        };
         Self {
             db,
             keys,
             mailer,
             policy,
-            per_email: limiter("email", PER_EMAIL),
-            per_client: limiter("client", PER_CLIENT),
+            limits: LinkLimits::new(shared_limits),
         }
     }
 
@@ -178,16 +164,10 @@ impl LoginService {
             path: "/api/auth/magic-link",
         });
         let client = proxy.client.unwrap_or_else(|| from.peer.to_string());
-        for (limiter, key) in [
-            (&self.per_client, client),
-            (&self.per_email, email.to_string()),
-        ] {
-            limiter
-                .check(&key)
-                .await
-                .map_err(|wait| LoginError::RateLimited {
-                    retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
-                })?;
+        if let Err((limit, wait)) = self.limits.check(email.as_str(), &client).await {
+            let retry_after = wait.as_secs_f64().ceil().max(1.0) as u64;
+            tracing::debug!(%client, limit, retry_after, "login link refused: rate limited");
+            return Err(LoginError::RateLimited { retry_after });
         }
 
         let token = secret::generate();
@@ -236,41 +216,18 @@ impl LoginService {
             .one(&self.db)
             .await?
             .ok_or(LoginError::InvalidToken)?;
-        self.issue(&row.email).await
+        self.issue(&row.email, &refresh::new_family()).await
     }
 
-    /// Exchanges a refresh token (once) for a new pair.
+    /// Exchanges a refresh token (once) for a new pair of the same family; a token presented
+    /// again after that revokes the family (RFC 9700 §4.14; see `login/refresh.rs`).
     pub async fn refresh(&self, token: &str) -> Result<Tokens, LoginError> {
-        let hash = secret::hash(token);
-        let now = now_ms() as i64;
-        let used = refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
-            .filter(refresh_tokens::Column::TokenHash.eq(&hash))
-            .filter(refresh_tokens::Column::UsedAt.is_null())
-            .filter(refresh_tokens::Column::ExpiresAt.gt(now))
-            .exec(&self.db)
-            .await?;
-        if used.rows_affected != 1 {
-            return Err(LoginError::InvalidToken);
-        }
-        let row = refresh_tokens::Entity::find()
-            .filter(refresh_tokens::Column::TokenHash.eq(&hash))
-            .one(&self.db)
-            .await?
-            .ok_or(LoginError::InvalidToken)?;
-        self.issue(&row.sub).await
+        let rotated = refresh::rotate(&self.db, token).await?;
+        self.issue(&rotated.sub, &rotated.family).await
     }
 
-    async fn issue(&self, sub: &str) -> Result<Tokens, LoginError> {
-        let refresh = secret::generate();
-        refresh_tokens::Entity::insert(refresh_tokens::ActiveModel {
-            token_hash: Set(secret::hash(&refresh)),
-            sub: Set(sub.to_owned()),
-            expires_at: Set((now_ms() + REFRESH_TTL.as_millis() as u64) as i64),
-            ..Default::default()
-        })
-        .exec(&self.db)
-        .await?;
+    async fn issue(&self, sub: &str, family: &str) -> Result<Tokens, LoginError> {
+        let refresh = refresh::issue(&self.db, sub, family).await?;
         Ok(Tokens {
             access_token: self.keys.mint(sub, Role::User, ACCESS_TTL),
             refresh_token: refresh,

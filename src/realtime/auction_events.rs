@@ -50,11 +50,11 @@ struct BidRequest {
     expected_version: Option<u32>,
 }
 
+/// Past its token's expiry a socket acts as nobody (refused as not a member), even before
+/// the expiry timer has ended its session.
 fn sub<A: Adapter>(socket: &SocketRef<A>) -> String {
-    socket
-        .extensions
-        .get::<Claims>()
-        .map(|c| c.sub)
+    super::expiry::live_claims(socket)
+        .map(|c: Claims| c.sub)
         .unwrap_or_default()
 }
 

@@ -1,13 +1,15 @@
 //! Socket.IO: socketioxide behind the gate, at `/api/socket.io/`.
 //!
 //! Namespace `/auction`. The handshake `auth` payload carries the JWT (`{"token": "…"}`); a
-//! missing or bad one gets a `connect_error` with the reason. `time:sync` answers with the
-//! server clock (and a joined auction's latest `seq`); the auction's events are in
-//! `auction_events` (client → server) and `broadcast` (server → clients, after commit).
+//! missing or bad one gets a `connect_error` with the reason, and the session ends when the
+//! token expires (`expiry`). `time:sync` answers with the server clock (and a joined auction's
+//! latest `seq`); the auction's events are in `auction_events` (client → server) and
+//! `broadcast` (server → clients, after commit).
 
 mod auction_events;
 pub mod broadcast;
 mod endpoint;
+pub mod expiry;
 pub mod pubsub;
 
 use serde::Deserialize;
@@ -53,6 +55,10 @@ async fn authenticate<A: Adapter>(
 ) -> Result<(), AuthError> {
     let payload = auth.map_err(|_| AuthError::Missing)?;
     let claims = keys.verify(&payload.token)?;
+    // `verify` grants clock skew a few seconds past `exp`; a session would end as it began.
+    if !expiry::holds(&claims, now_ms()) {
+        return Err(AuthError::Expired);
+    }
     socket.extensions.insert(claims);
     Ok(())
 }
@@ -64,6 +70,7 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
         .map(|c| c.sub)
         .unwrap_or_default();
     tracing::debug!(sid = %socket.id, sub, transport = ?socket.transport_type(), "socket connected");
+    expiry::start(&socket);
     socket.on(
         "time:sync",
         async |socket: SocketRef<A>,
@@ -71,6 +78,11 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
                _: auction_events::Admitted,
                Data(client): Data<serde_json::Value>,
                State(house): State<AuctionHouse>| {
+            if expiry::live_claims(&socket).is_none() {
+                let _ = ack.send(&serde_json::json!({ "ok": false, "error": {
+                    "type": "token_expired", "detail": "the session's token has expired" } }));
+                return;
+            }
             let mut answer =
                 serde_json::json!({ "ok": true, "server_now": now_ms(), "client": client });
             // Naming a joined auction also asks for its latest seq: a client that is behind
@@ -87,6 +99,7 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
     );
     auction_events::register(&socket);
     socket.on_disconnect(async move |socket: SocketRef<A>| {
+        expiry::stop(&socket);
         // Presence is per auction: tell each room this socket had joined.
         for room in socket.rooms() {
             if let Some(id) = room.strip_prefix("auction:") {

@@ -2,16 +2,8 @@
 // on another origin (`?api=https://…`, default: this page's origin); it must allow this page's
 // origin in its policy.
 import { io, type Socket } from "socket.io-client";
-import {
-  gavelClient,
-  SEQ_EVENTS,
-  type AuctionState,
-  type ClientToServer,
-  type Lot,
-  type ServerToClient,
-  type SeqEvent,
-  type Stamped,
-} from "../../openapi/client/index.ts";
+import { SEQ_EVENTS, type AuctionState, type Lot, type SeqEvent, type Stamped } from "../../openapi/client/index.ts";
+import { createSession, type ClientEvents, type ServerEvents } from "./session.ts";
 
 const params = new URLSearchParams(location.search);
 // A login link arrives with ?token=…: the token goes only to the API this browser asked for the
@@ -24,8 +16,18 @@ const api = (
 ).replace(/\/$/, "");
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
-let access = sessionStorage.getItem("gavel.access") ?? undefined;
-const client = gavelClient(api, () => access);
+const session = createSession(api, {
+  // An open socket takes the new token and stays connected past the old one's expiry.
+  // (A socket that is not connected takes it at its next connect.)
+  refreshed: (token) => {
+    if (room?.socket.connected) void room.socket.timeout(5000).emitWithAck("auth:refresh", { token }).catch(() => null);
+  },
+  ended: (why) => {
+    showError(`Signed out (${why}): sign in again.`);
+    show("login");
+  },
+});
+const client = session.client;
 
 function showError(text: string | null) {
   const box = $("error");
@@ -51,26 +53,11 @@ async function exchange(token: string) {
   try {
     const { data, error } = await client.POST("/auth/token", { body: { token } });
     if (error || !data) return showError(`Sign-in failed: ${error?.detail ?? "no answer"}`);
-    keep(data.access_token, data.refresh_token);
+    session.keep(data.access_token, data.refresh_token);
   } catch (e) {
     unreachable(e);
   }
 }
-
-function keep(accessToken: string, refreshToken: string) {
-  access = accessToken;
-  sessionStorage.setItem("gavel.access", accessToken);
-  sessionStorage.setItem("gavel.refresh", refreshToken);
-}
-
-/** Access tokens last 15 minutes: trade the refresh token (once) for a new pair before then. */
-async function refresh() {
-  const refresh_token = sessionStorage.getItem("gavel.refresh");
-  if (!refresh_token) return;
-  const { data } = await client.POST("/auth/refresh", { body: { refresh_token } }).catch(() => ({ data: undefined }));
-  if (data) keep(data.access_token, data.refresh_token);
-}
-setInterval(() => void refresh(), 10 * 60 * 1000);
 
 $("login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -101,7 +88,7 @@ $("login-form").addEventListener("submit", async (ev) => {
 
 type Room = {
   id: number;
-  socket: Socket<ServerToClient, ClientToServer>;
+  socket: Socket<ServerEvents, ClientEvents>;
   state: AuctionState | null;
   seq: number | null;
   role: string;
@@ -283,7 +270,7 @@ async function syncClock() {
   if (!asked) return;
   const sent = Date.now();
   const ack = await asked.socket.timeout(5000).emitWithAck("time:sync", { sent, auction_id: asked.id }).catch(() => null);
-  if (!ack || room !== asked) return; // no answer, or another auction by now
+  if (!ack || !ack.ok || room !== asked) return; // no answer (or the session ended), or another auction by now
   asked.offset = ack.server_now - (sent + (Date.now() - sent) / 2);
   // Behind the auction's latest seq with no event to show it (a broadcast lost between
   // server processes): fetch what was missed.
@@ -304,10 +291,14 @@ function connectionBack() {
 }
 
 function enter(id: number) {
-  const socket: Socket<ServerToClient, ClientToServer> = io(`${api}/auction`, {
+  const socket: Socket<ServerEvents, ClientEvents> = io(`${api}/auction`, {
     path: "/api/socket.io/",
-    auth: (cb) => cb({ token: access }), // asked again on every reconnect: the latest token
+    auth: (cb) => cb({ token: session.access() }), // asked again on every reconnect: the latest token
   });
+  // The server ends the session when the token expires (a page asleep missed the refresh):
+  // refresh, then connect again; `connect` resyncs from the last seq seen.
+  let resume: Promise<boolean> | null = null;
+  let retried = false; // a connect refused for an expired token is retried once, refreshed
   room = { id, socket, state: null, seq: null, role: "", team: null, commissioner: "", offset: 0, teamSeq: [], resyncing: false };
   $("room-title").textContent = `Auction ${id}`;
   show("room");
@@ -334,15 +325,26 @@ function enter(id: number) {
   });
   socket.on("bid:rejected", (e) => ($("bid-status").textContent = `Bid ${e.amount} refused: ${e.error.detail}`));
   socket.on("policy:revoked", (e) => showError(`The server's origin policy no longer allows this page: ${e.detail}`));
+  socket.on("auth:expired", () => (resume = session.refresh()));
   socket.on("connect", () => {
+    retried = false;
     connectionBack();
     void syncClock();
     void resync();
   });
-  socket.on("disconnect", connectionLost);
+  socket.on("disconnect", (reason) => {
+    connectionLost();
+    if (reason === "io server disconnect" && resume) {
+      void resume.then((ok) => ok && socket.connect());
+      resume = null;
+    }
+  });
   socket.on("connect_error", (err) => {
     connectionLost();
-    if (/expired/.test(err.message)) void refresh();
+    if (/expired/.test(err.message) && !retried) {
+      retried = true;
+      return void session.refresh().then((ok) => ok && socket.connect());
+    }
     if (!socket.active) showError(`Cannot connect to the auction: ${err.message}`);
   });
 }
@@ -408,15 +410,16 @@ async function main() {
     history.replaceState(null, "", `${location.pathname}${params.size ? `?${params}` : ""}`);
     await exchange(token);
   }
-  if (!access) return show("login");
+  if (!session.access()) return show("login");
   try {
-    const { data, error } = await client.GET("/me");
-    if (error || !data) {
-      access = undefined;
-      sessionStorage.removeItem("gavel.access");
+    let me = await client.GET("/me");
+    // Back after the access token expired (a reload, a laptop asleep): refresh, then ask again.
+    if (me.response.status === 401 && (await session.refresh())) me = await client.GET("/me");
+    if (me.error || !me.data) {
+      session.forget();
       return show("login");
     }
-    $("who").textContent = data.sub;
+    $("who").textContent = me.data.sub;
   } catch (e) {
     unreachable(e);
     return show("login");
