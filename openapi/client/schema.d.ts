@@ -958,6 +958,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not in a content type the operation accepts (answered before the handler). */
             415: {
                 headers: {
@@ -1089,6 +1098,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not in a content type the operation accepts (answered before the handler). */
             415: {
                 headers: {
@@ -1172,6 +1190,15 @@ export interface operations {
              *     (`conflict`: already a member, the team has a manager).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1273,6 +1300,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not in a content type the operation accepts (answered before the handler). */
             415: {
                 headers: {
@@ -1356,6 +1392,15 @@ export interface operations {
              *     (`conflict`: already a member, the team has a manager).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1455,6 +1500,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not in a content type the operation accepts (answered before the handler). */
             415: {
                 headers: {
@@ -1545,6 +1599,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not in a content type the operation accepts (answered before the handler). */
             415: {
                 headers: {
@@ -1628,6 +1691,15 @@ export interface operations {
              *     (`conflict`: already a member, the team has a manager).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1731,6 +1803,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not in a content type the operation accepts (answered before the handler). */
             415: {
                 headers: {
@@ -1818,6 +1899,15 @@ export interface operations {
              *     (`conflict`: already a member, the team has a manager).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1919,6 +2009,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not in a content type the operation accepts (answered before the handler). */
             415: {
                 headers: {
@@ -2002,6 +2101,15 @@ export interface operations {
              *     (`conflict`: already a member, the team has a manager).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2099,6 +2207,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not in a content type the operation accepts (answered before the handler). */
             415: {
                 headers: {
@@ -2182,6 +2299,15 @@ export interface operations {
              *     (`conflict`: already a member, the team has a manager).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2279,6 +2405,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not in a content type the operation accepts (answered before the handler). */
             415: {
                 headers: {
@@ -2362,6 +2497,15 @@ export interface operations {
              *     (`conflict`: already a member, the team has a manager).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2453,6 +2597,15 @@ export interface operations {
              *     (`conflict`: already a member, the team has a manager).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2555,6 +2708,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not in a content type the operation accepts (answered before the handler). */
             415: {
                 headers: {
@@ -2642,6 +2804,15 @@ export interface operations {
              *     (`conflict`: already a member, the team has a manager).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2738,6 +2909,15 @@ export interface operations {
              *     (`conflict`: already a member, the team has a manager).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2843,6 +3023,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not in a content type the operation accepts (answered before the handler). */
             415: {
                 headers: {
@@ -2890,6 +3079,15 @@ export interface operations {
              *     (`/problems/redirect_not_allowed`).
              */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2965,6 +3163,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not in a content type the operation accepts (answered before the handler). */
             415: {
                 headers: {
@@ -3016,6 +3223,15 @@ export interface operations {
             };
             /** @description The token is unknown, already used or expired. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

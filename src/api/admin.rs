@@ -112,6 +112,9 @@ pub enum ExplainResponse {
     /// The body is not in a content type the operation accepts (answered before the handler).
     #[oai(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Json<Problem>),
+    /// The request body is over this route's size limit (answered before it is read).
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
 
     /// The decision, as `gavel policy explain --format json` prints it.
     #[oai(status = 200)]

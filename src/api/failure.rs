@@ -32,6 +32,9 @@ pub enum Failure {
     /// The body is not in a content type the operation accepts (answered before the handler).
     #[oai(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Json<Problem>),
+    /// The request body is over this route's size limit (answered before it is read).
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
     /// The database failed; nothing changed. Retry (with the same client id for a bid).
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),

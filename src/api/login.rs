@@ -105,6 +105,9 @@ pub enum LinkResponse {
     /// The body is not in a content type the operation accepts (answered before the handler).
     #[oai(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Json<Problem>),
+    /// The request body is over this route's size limit (answered before it is read).
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
 
     /// Accepted: a link is on its way (when the address can receive mail).
     #[oai(status = 202)]
@@ -129,6 +132,9 @@ pub enum TokenResponse {
     /// The body is not in a content type the operation accepts (answered before the handler).
     #[oai(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Json<Problem>),
+    /// The request body is over this route's size limit (answered before it is read).
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
 
     #[oai(status = 200)]
     Ok(Json<TokenPair>),

@@ -146,6 +146,8 @@ fn end<A: Adapter>(socket: &SocketRef<A>, claims: &Claims) {
 }
 
 async fn refresh<A: Adapter>(
+    // Rates and size first, as for every client event.
+    _: super::auction_events::Admitted,
     socket: SocketRef<A>,
     TryData(data): TryData<RefreshRequest>,
     ack: AckSender<A>,

@@ -69,8 +69,10 @@ $("login-form").addEventListener("submit", async (ev) => {
     if (error) return showError(`${error.title}: ${error.detail}`);
     showError(null);
     $("login-status").textContent = `A login link is on its way to ${email} (HTTP ${response.status}).`;
-    // In development the server keeps the mail in an outbox: show the link right here.
-    const outbox = await fetch(`${api}/dev/outbox`).catch(() => null);
+    // In development the server keeps the mail in an outbox: show the link right here. The
+    // outbox holds login links, so the server answers it only to a page it serves itself on a
+    // loopback host, never across origins: ask the page's own origin.
+    const outbox = await fetch("/dev/outbox").catch(() => null);
     if (outbox?.ok) {
       const mails: { to: string; link: string }[] = await outbox.json();
       const mine = mails.filter((m) => m.to === email.trim().toLowerCase()).pop();
