@@ -129,6 +129,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Request bodies of the player import (JSON or CSV).
     pub max_import_bytes: usize,
+    /// What all request bodies being received may hold at once (over it: 503, retry).
+    pub max_in_flight_body_bytes: usize,
     /// Engine.IO sessions open at once, in all and per client address.
     pub max_sessions: usize,
     pub max_sessions_per_address: usize,
@@ -143,7 +145,7 @@ pub struct Limits {
     /// Client events per second per member, across all their sockets.
     pub member_events_per_second: u32,
     pub member_event_burst: u32,
-    /// Events refused by the rate limit in a row before the socket is disconnected.
+    /// Events refused by the rate limit within 10 s before the socket is disconnected.
     pub rate_limited_before_disconnect: u32,
     /// Refused bids stored per member and lot (the rest are answered, not stored).
     pub stored_refusals_per_lot: u32,
@@ -161,6 +163,7 @@ impl Default for Limits {
             body_read_timeout: Duration::from_secs(30),
             max_body_bytes: 16 * 1024,
             max_import_bytes: 1024 * 1024,
+            max_in_flight_body_bytes: 64 * 1024 * 1024,
             max_sessions: 10_000,
             max_sessions_per_address: 64,
             connect_timeout: Duration::from_secs(5),

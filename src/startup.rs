@@ -337,19 +337,20 @@ impl Application {
                 apis.into_endpoint()
                     .catch_all_error(|e| async move { api::problem_response(e) }),
             );
-        let body_limits = BodyLimits {
-            default: settings.limits.max_body_bytes,
-            import: settings.limits.max_import_bytes,
-            socket_io: body_limit::socket_io_limit(settings.limits.max_payload),
-            read_timeout: settings.limits.body_read_timeout,
-        };
+        let body_limits = BodyLimits::new(
+            settings.limits.max_body_bytes,
+            settings.limits.max_import_bytes,
+            body_limit::socket_io_limit(settings.limits.max_payload),
+            settings.limits.body_read_timeout,
+            settings.limits.max_in_flight_body_bytes,
+        );
         let gated = data.attach(public).with(GateMiddleware::new(gate.clone()));
         // The outbox sits outside the gate: it must never answer with CORS headers.
         let mut app = Route::new().nest("/", gated);
         if outbox_readable {
             app = app.at("/dev/outbox", get(outbox).data(data.login.clone()));
         }
-        let app = app.with(body_limits).boxed();
+        let app = app.with(body_limits.clone()).boxed();
 
         let timeouts = Timeouts {
             header_read: settings.limits.header_read_timeout,
@@ -358,7 +359,7 @@ impl Application {
         let exempt: Arc<dyn Fn(std::net::IpAddr) -> bool + Send + Sync> =
             Arc::new(move |ip| store.current().trusted_proxies.is_trusted(ip));
         let caps = Caps {
-            total: settings.limits.max_connections,
+            total: crate::connections::fit_to_fd_limit(settings.limits.max_connections),
             per_address: settings.limits.max_connections_per_address,
         };
         let listener = Listener::bind(settings.bind, caps, timeouts, exempt.clone())

@@ -506,3 +506,106 @@ async fn the_development_outbox_answers_only_loopback_hosts_and_never_with_cors(
         );
     }
 }
+
+#[tokio::test]
+async fn report_only_gives_null_no_cors_even_when_null_is_allowed() {
+    let app = common::spawn_app(
+        "version = 1\nmode = \"report-only\"\n[cors]\ncredentials = true\n\
+         [requests]\nnull_origin = \"allow\"\n[[allow]]\nexact = \"https://app.example\"\n",
+    )
+    .await;
+    let resp = app
+        .client
+        .get(app.url("/healthz"))
+        .header("origin", "null")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(!resp.headers().contains_key("access-control-allow-origin"));
+    assert!(
+        !resp
+            .headers()
+            .contains_key("access-control-allow-credentials")
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_origin_is_neither_kept_nor_echoed_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), "", "");
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{}/healthz", server.port);
+    // Far over the 64 KiB request head (hyper may have read up to about twice that before
+    // it judges): refused by the HTTP layer.
+    let huge = format!("https://{}.example", "a".repeat(300_000));
+    let resp = client
+        .get(&url)
+        .header("origin", huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 431);
+    // Under it but far over an origin's 512 bytes: malformed, answered and logged in excerpt.
+    let long = format!("https://{}.example", "b".repeat(20_000));
+    let resp = client
+        .get(&url)
+        .header("origin", long)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body = resp.text().await.unwrap();
+    assert!(body.len() < 1200, "{} bytes echoed", body.len());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let line = loop {
+        let line = server
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the denial is logged");
+        if line.contains("malformed") || line.contains("origin denied") {
+            break line;
+        }
+    };
+    assert!(line.len() < 4096, "a log line of {} bytes", line.len());
+}
+
+#[tokio::test]
+async fn bodies_being_received_have_a_bound_in_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), "", "max_in_flight_body_bytes = 20480");
+    // One slow upload holds 16,000 bytes of the 20 KiB...
+    let mut slow = connect_from("127.0.0.1", server.port).await.unwrap();
+    slow.write_all(
+        b"POST /api/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+          Content-Length: 16000\r\n\r\n{\"token\": \"",
+    )
+    .await
+    .unwrap();
+    // ...so another one that would need as much is turned away at once (the order of the two
+    // is fixed: the first one's answer only comes once its body is complete).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        let resp = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/api/auth/token", server.port))
+            .header("content-type", "application/json")
+            .body(format!("{{\"token\": \"{}\"}}", "c".repeat(15_000)))
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == 503 || Instant::now() > deadline {
+            break resp.status().as_u16();
+        }
+    };
+    assert_eq!(status, 503);
+    // A small body still fits.
+    let resp = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/api/auth/token", server.port))
+        .header("content-type", "application/json")
+        .body("{\"token\": \"x\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    drop(slow);
+}

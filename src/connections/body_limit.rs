@@ -5,14 +5,17 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use http_body_util::{BodyExt, Limited};
 use poem::http::{StatusCode, header::CONTENT_LENGTH};
 use poem::{Endpoint, Middleware, Request, Response};
+use tokio::sync::Semaphore;
 
 use crate::api::problem;
 
 /// The limits, by kind of route.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct BodyLimits {
     /// JSON commands, login and everything else.
     pub default: usize,
@@ -21,6 +24,33 @@ pub struct BodyLimits {
     /// Engine.IO polling bodies (its `maxPayload`, plus room for the packet framing).
     pub socket_io: usize,
     pub read_timeout: Duration,
+    /// Bodies are read before authentication (poem-openapi checks the bearer token after the
+    /// body is there), so the bytes held by bodies being read, in all, have a bound too: in
+    /// KiB, one permit each.
+    pub in_flight: Arc<Semaphore>,
+}
+
+impl BodyLimits {
+    /// `in_flight_bytes`: what all bodies being read may hold at once.
+    pub fn new(
+        default: usize,
+        import: usize,
+        socket_io: usize,
+        read_timeout: Duration,
+        in_flight_bytes: usize,
+    ) -> Self {
+        Self {
+            default,
+            import,
+            socket_io,
+            read_timeout,
+            in_flight: Arc::new(Semaphore::new(kib(in_flight_bytes) as usize)),
+        }
+    }
+}
+
+fn kib(bytes: usize) -> u32 {
+    u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
 }
 
 impl BodyLimits {
@@ -41,7 +71,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimits {
     fn transform(&self, inner: E) -> Self::Output {
         BodyLimitEndpoint {
             inner,
-            limits: *self,
+            limits: self.clone(),
         }
     }
 }
@@ -89,6 +119,24 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         if declared.is_some_and(|n| n > limit as u64) {
             return Ok(too_large(limit));
         }
+        let reserve = declared.map_or(limit, |n| n as usize);
+        let Ok(_reserved) = self
+            .limits
+            .in_flight
+            .clone()
+            .try_acquire_many_owned(kib(reserve))
+        else {
+            let mut busy = problem::response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many request bodies are being received; retry shortly",
+            );
+            busy.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("1"),
+            );
+            return Ok(closing(busy));
+        };
         let body: http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error> =
             req.take_body().into();
         let body = Limited::new(body, limit);

@@ -78,6 +78,7 @@ impl Budget {
             address: None,
         };
         if !exempt {
+            let address = network_of(address);
             let mut map = self.per_address.lock().expect("budget lock");
             let n = map.entry(address).or_insert(0);
             if *n >= self.caps.per_address {
@@ -98,6 +99,20 @@ impl Budget {
             }
             notified.await;
         }
+    }
+}
+
+/// The per-address cap counts an IPv6 peer by its /64 (one host usually holds all of it), an
+/// IPv4-mapped one as the IPv4 address.
+fn network_of(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !((1u128 << 64) - 1),
+            )),
+        },
+        v4 => v4,
     }
 }
 
@@ -139,6 +154,31 @@ mod tests {
         drop(first);
         assert_eq!(budget.open(), 2);
         let _again = budget.admit(a, false).unwrap();
+    }
+
+    #[test]
+    fn an_ipv6_peer_counts_by_its_64() {
+        let budget = Budget::new(Caps {
+            total: 10,
+            per_address: 2,
+        });
+        let _a = budget
+            .admit("2001:db8:1:2::1".parse().unwrap(), false)
+            .unwrap();
+        let _b = budget
+            .admit("2001:db8:1:2::ffff".parse().unwrap(), false)
+            .unwrap();
+        assert_eq!(
+            budget
+                .admit("2001:db8:1:2:abcd::7".parse().unwrap(), false)
+                .err(),
+            Some(Refusal::PerAddress)
+        );
+        assert!(
+            budget
+                .admit("2001:db8:1:3::1".parse().unwrap(), false)
+                .is_ok()
+        );
     }
 
     #[test]

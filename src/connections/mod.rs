@@ -31,6 +31,34 @@ use clock::{Clock, Next, Watched};
 
 use crate::telemetry::Throttle;
 
+/// File descriptors kept for everything but public connections: the database pool, the
+/// operators' listener, Redis, the policy watcher, log files.
+const FD_RESERVE: u64 = 256;
+
+/// Raises the process's open-file limit to its hard limit and returns the connection cap that
+/// fits in it: a cap above the descriptors there are would let connections exhaust them
+/// before the cap holds (and then nothing, health checks included, could be accepted).
+pub fn fit_to_fd_limit(max_connections: usize) -> usize {
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the open-file limit; the connection cap is as configured");
+            return max_connections;
+        }
+    };
+    let fits = usize::try_from(limit.saturating_sub(FD_RESERVE)).unwrap_or(usize::MAX);
+    if fits < max_connections {
+        tracing::warn!(
+            max_connections,
+            open_file_limit = limit,
+            cap = fits,
+            "max_connections is over what the open-file limit allows: capped (raise `ulimit -n` / LimitNOFILE)"
+        );
+        return fits.max(1);
+    }
+    max_connections
+}
+
 /// A bound TCP listener with its caps and timeouts, not yet serving.
 pub struct Listener {
     tcp: TcpListener,
@@ -41,6 +69,9 @@ pub struct Listener {
     /// a policy reload applies).
     exempt: Arc<dyn Fn(IpAddr) -> bool + Send + Sync>,
 }
+
+/// The largest request head (request line and headers) read; hyper's default is ~400 KB.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 type SharedEndpoint = Arc<poem::endpoint::BoxEndpoint<'static>>;
 type ResponseBody = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
@@ -156,6 +187,8 @@ async fn connection(
     };
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
+        // A request head over this is answered 431: headers cannot grow without bound.
+        .max_buf_size(MAX_HEAD_BYTES)
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
     tokio::pin!(conn);

@@ -54,6 +54,10 @@ enum Grant {
 }
 
 fn grant(decision: &Decision) -> Grant {
+    // In report-only, `null` never gets CORS, whatever `requests.null_origin` says.
+    if !decision.enforced && decision.reason == Reason::NullOrigin {
+        return Grant::Nothing;
+    }
     if decision.is_allowed() {
         return Grant::Full;
     }

@@ -42,7 +42,12 @@ impl DenialLog {
     /// Returns whether it logged.
     pub fn record(&self, decision: &Decision) -> bool {
         let key = (
-            decision.raw_origin.clone().unwrap_or_default(),
+            // An over-long origin is malformed anyway: its first bytes are key enough.
+            decision
+                .raw_origin
+                .as_deref()
+                .map(crate::api::problem::excerpt)
+                .unwrap_or_default(),
             decision.surface,
             decision.reason,
         );
@@ -69,7 +74,7 @@ impl DenialLog {
         let suppressed = self.throttle.take_suppressed();
         let opt = |o: &Option<crate::policy::Origin>| o.as_ref().map(|o| o.to_string());
         tracing::warn!(
-            origin = decision.raw_origin.as_deref(),
+            origin = decision.raw_origin.as_deref().map(crate::api::problem::excerpt),
             normalized_origin = opt(&decision.origin),
             public_origin = opt(&decision.public_origin),
             public_origin_from = decision.proxy.source,
@@ -85,9 +90,12 @@ impl DenialLog {
             suppressed_since_last = suppressed,
             "{}",
             if decision.enforced {
-                format!("origin denied: {}", decision.summary())
+                format!("origin denied: {}", crate::api::problem::excerpt(&decision.summary()))
             } else {
-                format!("origin would be denied (report-only): {}", decision.summary())
+                format!(
+                    "origin would be denied (report-only): {}",
+                    crate::api::problem::excerpt(&decision.summary())
+                )
             }
         );
         true

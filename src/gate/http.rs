@@ -99,8 +99,8 @@ fn refusal(decision: &Decision, socket_io: bool) -> Response {
             "type": format!("/problems/{kind}"),
             "title": title,
             "status": status.as_u16(),
-            "detail": decision.summary(),
-            "origin": decision.raw_origin,
+            "detail": crate::api::problem::excerpt(&decision.summary()),
+            "origin": decision.raw_origin.as_deref().map(crate::api::problem::excerpt),
             "reason": decision.reason,
             "public_origin": decision.public_origin,
         });
@@ -117,7 +117,7 @@ fn session_mismatch(gate: &Gate, bound: &crate::policy::Origin, decision: &Decis
     let log = gate.refusal_log();
     if log.allow() {
         tracing::warn!(
-            origin = decision.raw_origin.as_deref(),
+            origin = decision.raw_origin.as_deref().map(crate::api::problem::excerpt),
             bound_origin = %bound,
             peer = %decision.peer,
             surface = %decision.surface,
@@ -232,6 +232,8 @@ impl<E: Endpoint> Endpoint for GateEndpoint<E> {
                             proxy.client.unwrap_or_else(|| peer.to_string())
                         }
                     };
+                    // One IPv6 host holds a whole /64: the cap is per network.
+                    let client = crate::login::link_limits::network(&client);
                     let slot = match self.gate.sessions.open_slot(&client) {
                         Ok(slot) => slot,
                         Err(cap) => return Ok(too_many_sessions(&self.gate, cap, &client)),

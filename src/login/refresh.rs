@@ -63,6 +63,8 @@ pub async fn rotate(db: &DatabaseConnection, token: &str) -> Result<Rotated, Log
         .col_expr(Column::UsedAt, Expr::value(now))
         .filter(Column::Id.eq(row.id))
         .filter(Column::UsedAt.is_null())
+        // A replay that revoked the family since the check above wins.
+        .filter(Column::RevokedAt.is_null())
         .exec(db)
         .await?;
     if used.rows_affected != 1 {

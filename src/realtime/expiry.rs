@@ -79,8 +79,13 @@ pub fn start<A: Adapter>(socket: &SocketRef<A>) {
         stop: Arc::default(),
     };
     socket.extensions.insert(session.clone());
-    tokio::spawn(watch(socket.clone(), session.stop));
     socket.on(REFRESH_EVENT, refresh::<A>);
+    // Called after `on_disconnect` is registered: a socket that left before that is not
+    // watched (the task would hold it, and its session's place, until `exp`); one that
+    // leaves after it stops the timer through `stop`.
+    if socket.connected() {
+        tokio::spawn(watch(socket.clone(), session.stop));
+    }
 }
 
 /// When the socket disconnects: the timer has nothing left to do.
@@ -127,6 +132,14 @@ fn end<A: Adapter>(socket: &SocketRef<A>, claims: &Claims) {
     let Some(session) = socket.extensions.get::<Session>() else {
         return;
     };
+    // An `auth:refresh` may have landed just before: the claims now in place decide.
+    if socket
+        .extensions
+        .get::<Claims>()
+        .is_some_and(|current| holds(&current, now_ms()))
+    {
+        return;
+    }
     if session.ended.swap(true, Ordering::AcqRel) {
         return;
     }

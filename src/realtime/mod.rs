@@ -70,7 +70,6 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
         .map(|c| c.sub)
         .unwrap_or_default();
     tracing::debug!(sid = %socket.id, sub, transport = ?socket.transport_type(), "socket connected");
-    expiry::start(&socket);
     socket.on(
         "time:sync",
         async |socket: SocketRef<A>,
@@ -112,6 +111,8 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
             }
         }
     });
+    // After `on_disconnect`, so that a socket leaving at once still stops its timer.
+    expiry::start(&socket);
 }
 
 /// The builder every adapter starts from.

@@ -1,7 +1,7 @@
 //! Admission of every client event, before its handler runs: a token bucket per socket and one
 //! per member (`sub`, across all of their sockets), and the size bound REST puts on a JSON
 //! command body. An event over a bucket is answered `rate_limited` and goes no further (no
-//! parsing, no database); `rate_limited_before_disconnect` of them in a row is abuse: from
+//! parsing, no database); `rate_limited_before_disconnect` of them within 10 s is abuse: from
 //! then on the socket's events are all refused, and it is disconnected a moment later (one WARN
 //! line per socket). An oversized event is answered
 //! `bad_request`.
@@ -27,6 +27,9 @@ use crate::config::Limits;
 
 /// Above this many members with a bucket, the idle ones are swept when a socket starts.
 const SWEEP_ABOVE_MEMBERS: usize = 1024;
+
+/// `rate_limited_before_disconnect` refusals within this window are abuse.
+const ABUSE_WINDOW: Duration = Duration::from_secs(10);
 
 /// How long an abusive socket still gets its refusals before it is disconnected.
 const DISCONNECT_GRACE: Duration = Duration::from_secs(1);
@@ -90,8 +93,10 @@ struct Pace {
     per_second: u32,
     member_per_second: u32,
     max_event_bytes: usize,
-    /// Events refused by a bucket since the last one admitted.
+    /// Events refused by a bucket within the current abuse window (a refusal count that an
+    /// admitted event reset would let a flood just above the rate go on for ever).
     refused_in_row: AtomicU32,
+    window_started: std::sync::Mutex<std::time::Instant>,
     disconnect_after: u32,
     disconnecting: AtomicBool,
 }
@@ -114,6 +119,7 @@ impl Pace {
             member_per_second: limits.member_events_per_second,
             max_event_bytes: limits.max_body_bytes,
             refused_in_row: AtomicU32::new(0),
+            window_started: std::sync::Mutex::new(std::time::Instant::now()),
             disconnect_after: limits.rate_limited_before_disconnect.max(1),
             disconnecting: AtomicBool::new(false),
         }
@@ -132,15 +138,22 @@ impl Pace {
         if let Err(not_until) = self.member.check_key(&self.sub) {
             return Verdict::RateLimited(not_until.wait_time_from(now));
         }
-        self.refused_in_row.store(0, Ordering::Relaxed);
         if bytes > self.max_event_bytes {
             return Verdict::TooLarge(bytes);
         }
         Verdict::Admit
     }
 
-    /// Counts a rate-limited event; true exactly once, when the run reaches the bound.
+    /// Counts a rate-limited event; true exactly once, when the refusals within one
+    /// [`ABUSE_WINDOW`] reach the bound.
     fn refused_once_more(&self) -> bool {
+        {
+            let mut started = self.window_started.lock().expect("pace lock");
+            if started.elapsed() >= ABUSE_WINDOW {
+                *started = std::time::Instant::now();
+                self.refused_in_row.store(0, Ordering::Relaxed);
+            }
+        }
         let run = self.refused_in_row.fetch_add(1, Ordering::Relaxed) + 1;
         run >= self.disconnect_after && !self.disconnecting.swap(true, Ordering::Relaxed)
     }
@@ -194,7 +207,7 @@ fn disconnect<A: Adapter>(s: &Arc<Socket<A>>, pace: &Pace) {
     tracing::warn!(
         sid = %s.id,
         sub = pace.sub,
-        refused_in_a_row = pace.disconnect_after,
+        refused_within_10s = pace.disconnect_after,
         "disconnecting a socket that kept sending events over its rate limit"
     );
     let socket = s.clone();
