@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use poem::web::Data;
 use poem::{EndpointExt, IntoEndpoint, IntoResponse, Route, get, handler};
+use poem_openapi::OpenApiService;
 
 use crate::api::{self, AdminApi};
 use crate::auth::JwtKeys;
@@ -174,8 +175,7 @@ fn metrics(gate: Data<&Arc<Gate>>) -> impl IntoResponse {
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let store = Arc::new(PolicyStore::open(&settings.policy)?);
-        let policy = store.current();
-        for d in &policy.diagnostics {
+        for d in &store.current().diagnostics {
             tracing::warn!("{d}");
         }
         if settings.jwt_secret.generated {
@@ -193,77 +193,30 @@ impl Application {
         if settings.dev_outbox && !outbox_readable {
             tracing::warn!("dev_outbox ignored: it needs a loopback bind address and no SMTP");
         }
-        let mailer: Arc<dyn crate::login::Mailer> = match &settings.smtp_url {
-            Some(url) => Arc::new(
-                crate::login::SmtpMailer::new(url, &settings.mail_from)
-                    .map_err(|e| StartupError::Mail(e.to_string()))?,
-            ),
-            None => {
-                tracing::warn!(
-                    "no SMTP configured (GAVEL_SMTP_URL): login links go to the log{}",
-                    if outbox_readable {
-                        " and the development outbox at /dev/outbox"
-                    } else {
-                        ""
-                    }
-                );
-                Arc::new(crate::login::DevOutbox::new(200))
-            }
-        };
-        // With several processes (Redis configured): one self-healing connection for the
-        // Socket.IO adapter, the login rate limits (held across processes) and readiness.
-        let redis = match &settings.redis_url {
-            Some(url) => Some(
-                crate::realtime::pubsub::connect(url)
-                    .await
-                    .map_err(|e| crate::realtime::RedisError(e.to_string()))?,
-            ),
-            None => None,
-        };
+        let redis = redis(settings).await?;
         let redis_store = redis.as_ref().map(|(conn, _)| {
             crate::login::limits::SharedStore::new(
                 conn.clone(),
                 settings.jwt_secret.value.as_bytes(),
             )
         });
+        let keys = JwtKeys::new(settings.jwt_secret.value.as_bytes());
         let login = Arc::new(crate::login::LoginService::new(
             db.clone(),
-            JwtKeys::new(settings.jwt_secret.value.as_bytes()),
-            mailer,
+            keys.clone(),
+            mailer(settings, outbox_readable)?,
             store.clone(),
             redis_store.clone(),
         ));
         let (published_tx, published_rx) = tokio::sync::mpsc::unbounded_channel();
         let auctions = crate::auction::service::AuctionService::new(db).publishing_to(published_tx);
-        // A restart loses no deadline: every open one is armed again from the database.
-        let deadlines = crate::auction::deadlines::Deadlines::new(auctions.clone());
-        let rearmed = deadlines.rearm_all().await.map_err(|e| match e {
-            crate::auction::service::ServiceError::Db(e) => StartupError::Database(e),
-            other => StartupError::Database(sea_orm::DbErr::Custom(other.to_string())),
-        })?;
-        if rearmed > 0 {
-            tracing::info!(rearmed, "auction deadlines re-armed");
-        }
-        let keys = JwtKeys::new(settings.jwt_secret.value.as_bytes());
+        let deadlines = rearmed_deadlines(&auctions).await?;
         let gate = Arc::new(Gate::with_limits(
-            store.clone(),
+            store,
             Arc::new(Metrics::new()),
             &settings.limits,
         ));
-        // What the log-rate bound suppressed is summarized every 10 s.
-        tokio::spawn({
-            let gate = Arc::downgrade(&gate);
-            async move {
-                let mut every = tokio::time::interval(Duration::from_secs(10));
-                loop {
-                    every.tick().await;
-                    match gate.upgrade() {
-                        Some(gate) => gate.summarize_suppressed(),
-                        None => return,
-                    }
-                }
-            }
-        });
+        summarize_suppressed_lines(&gate);
         let reloader = Arc::new(Reloader::new(
             gate.clone(),
             settings.disconnect_denied_sessions,
@@ -272,19 +225,13 @@ impl Application {
             .with_limits(&settings.limits);
         let realtime = match redis {
             Some((_, driver)) => {
-                Realtime::with_redis(
-                    driver,
-                    keys.clone(),
-                    house.clone(),
-                    published_rx,
-                    &settings.limits,
-                )
-                .await?
+                let limits = &settings.limits;
+                Realtime::with_redis(driver, keys.clone(), house.clone(), published_rx, limits)
+                    .await?
             }
             None => Realtime::new(keys.clone(), house.clone(), published_rx, &settings.limits),
         };
         reloader.attach(realtime.clone());
-
         let watcher = if settings.watch_policy {
             Some(reload::watch(
                 &settings.policy,
@@ -302,99 +249,29 @@ impl Application {
             api::AuctionApi::new(house.clone()),
             api::LoginApi::new(login.clone(), house),
         ));
-        let spec = apis.spec_endpoint();
-        let docs = apis.swagger_ui();
-        let page = if settings.web_root.join("index.html").exists() {
-            poem::endpoint::StaticFilesEndpoint::new(&settings.web_root)
-                .index_file("index.html")
-                .boxed()
-        } else {
-            tracing::warn!(
-                web_root = %settings.web_root.display(),
-                "the web page is not built (npm --prefix web ci && npm --prefix web run build): `/` explains"
-            );
-            no_page.boxed()
-        };
         let data = Shared {
-            gate: gate.clone(),
+            gate,
             keys,
             auctions,
             deadlines,
             login,
             redis: SharedRedis(redis_store),
         };
-        let mut public = Route::new().nest("/", page);
-        public = public
-            .at("/healthz", get(healthz))
-            .at("/readyz", get(readyz))
-            .at("/metrics", get(metrics))
-            .at("/api/openapi.json", spec)
-            .nest("/docs", docs)
-            .at("/api/socket.io", realtime.endpoint())
-            .at("/api/socket.io/*", realtime.endpoint())
-            .nest(
-                api::BASE_PATH,
-                apis.into_endpoint()
-                    .catch_all_error(|e| async move { api::problem_response(e) }),
-            );
-        let body_limits = BodyLimits::new(
-            settings.limits.max_body_bytes,
-            settings.limits.max_import_bytes,
-            body_limit::socket_io_limit(settings.limits.max_payload),
-            settings.limits.body_read_timeout,
-            settings.limits.max_in_flight_body_bytes,
+        let body_limits = body_limits(settings);
+        let app = public_app(
+            settings,
+            &data,
+            apis,
+            &realtime,
+            outbox_readable,
+            &body_limits,
         );
-        let gated = data.attach(public).with(GateMiddleware::new(gate.clone()));
-        // The outbox sits outside the gate: it must never answer with CORS headers.
-        let mut app = Route::new().nest("/", gated);
-        if outbox_readable {
-            app = app.at("/dev/outbox", get(outbox).data(data.login.clone()));
-        }
-        let app = app.with(body_limits.clone()).boxed();
-
-        let timeouts = Timeouts {
-            header_read: settings.limits.header_read_timeout,
-            idle: settings.limits.idle_timeout,
-        };
-        let exempt: Arc<dyn Fn(std::net::IpAddr) -> bool + Send + Sync> =
-            Arc::new(move |ip| store.current().trusted_proxies.is_trusted(ip));
-        let caps = Caps {
-            total: crate::connections::fit_to_fd_limit(settings.limits.max_connections),
-            per_address: settings.limits.max_connections_per_address,
-        };
-        let listener = Listener::bind(settings.bind, caps, timeouts, exempt.clone())
-            .await
-            .map_err(|e| StartupError::Bind(settings.bind, e))?;
+        let (listener, ops) = listeners(settings, &data, &reloader, body_limits).await?;
         let addr = listener.local_addr();
-        let ops = match settings.ops_bind {
-            None => None,
-            Some(bind) => {
-                let listener = Listener::bind(bind, OPS_CAPS, timeouts, exempt)
-                    .await
-                    .map_err(|e| StartupError::Bind(bind, e))?;
-                let routes = Route::new()
-                    .at("/healthz", get(healthz))
-                    .at("/readyz", get(readyz))
-                    .at("/metrics", get(metrics))
-                    .nest(
-                        api::BASE_PATH,
-                        api::admin_service(AdminApi::new(reloader.clone()))
-                            .into_endpoint()
-                            .catch_all_error(|e| async move { api::problem_response(e) }),
-                    );
-                let ops_app = data
-                    .attach(routes)
-                    .with(GateMiddleware::new(gate.clone()))
-                    .with(body_limits)
-                    .boxed();
-                tracing::info!(ops_address = %listener.local_addr(), "operators' listener (health, metrics, admin API)");
-                Some((listener, ops_app))
-            }
-        };
         tracing::info!(
             address = %addr,
             policy = %settings.policy.display(),
-            policy_version = %gate.store.status().version,
+            policy_version = %data.gate.store.status().version,
             "Gavel is listening on http://{addr}/ (health: /healthz, metrics: /metrics, API docs: /docs)"
         );
         Ok(Self {
@@ -441,6 +318,194 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// With several processes (Redis configured): one self-healing connection for the Socket.IO
+/// adapter, the login rate limits (held across processes) and readiness.
+async fn redis(
+    settings: &Settings,
+) -> Result<
+    Option<(
+        redis::aio::ConnectionManager,
+        crate::realtime::pubsub::PubSubDriver,
+    )>,
+    StartupError,
+> {
+    match &settings.redis_url {
+        Some(url) => Ok(Some(
+            crate::realtime::pubsub::connect(url)
+                .await
+                .map_err(|e| crate::realtime::RedisError(e.to_string()))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The public listener's endpoint: every route behind the gate, the development outbox
+/// beside it (it must never answer with CORS headers), body limits around both.
+fn public_app(
+    settings: &Settings,
+    data: &Shared,
+    apis: OpenApiService<api::Apis, ()>,
+    realtime: &Realtime,
+    outbox_readable: bool,
+    body_limits: &BodyLimits,
+) -> poem::endpoint::BoxEndpoint<'static> {
+    let gated = data
+        .attach(public_routes(settings, apis, realtime))
+        .with(GateMiddleware::new(data.gate.clone()));
+    let mut app = Route::new().nest("/", gated);
+    if outbox_readable {
+        app = app.at("/dev/outbox", get(outbox).data(data.login.clone()));
+    }
+    app.with(body_limits.clone()).boxed()
+}
+
+/// SMTP when configured; otherwise the log and the development outbox.
+fn mailer(
+    settings: &Settings,
+    outbox_readable: bool,
+) -> Result<Arc<dyn crate::login::Mailer>, StartupError> {
+    Ok(match &settings.smtp_url {
+        Some(url) => Arc::new(
+            crate::login::SmtpMailer::new(url, &settings.mail_from)
+                .map_err(|e| StartupError::Mail(e.to_string()))?,
+        ),
+        None => {
+            tracing::warn!(
+                "no SMTP configured (GAVEL_SMTP_URL): login links go to the log{}",
+                if outbox_readable {
+                    " and the development outbox at /dev/outbox"
+                } else {
+                    ""
+                }
+            );
+            Arc::new(crate::login::DevOutbox::new(200))
+        }
+    })
+}
+
+/// A restart loses no deadline: every open one is armed again from the database.
+async fn rearmed_deadlines(
+    auctions: &crate::auction::service::AuctionService,
+) -> Result<Arc<crate::auction::deadlines::Deadlines>, StartupError> {
+    let deadlines = crate::auction::deadlines::Deadlines::new(auctions.clone());
+    let rearmed = deadlines.rearm_all().await.map_err(|e| match e {
+        crate::auction::service::ServiceError::Db(e) => StartupError::Database(e),
+        other => StartupError::Database(sea_orm::DbErr::Custom(other.to_string())),
+    })?;
+    if rearmed > 0 {
+        tracing::info!(rearmed, "auction deadlines re-armed");
+    }
+    Ok(deadlines)
+}
+
+/// What the log-rate bound suppressed is summarized every 10 s, while the gate lives.
+fn summarize_suppressed_lines(gate: &Arc<Gate>) {
+    let gate = Arc::downgrade(gate);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(10));
+        loop {
+            every.tick().await;
+            match gate.upgrade() {
+                Some(gate) => gate.summarize_suppressed(),
+                None => return,
+            }
+        }
+    });
+}
+
+fn body_limits(settings: &Settings) -> BodyLimits {
+    BodyLimits::new(
+        settings.limits.max_body_bytes,
+        settings.limits.max_import_bytes,
+        body_limit::socket_io_limit(settings.limits.max_payload),
+        settings.limits.body_read_timeout,
+        settings.limits.max_in_flight_body_bytes,
+    )
+}
+
+/// Every route of the public listener but the development outbox.
+fn public_routes(
+    settings: &Settings,
+    apis: OpenApiService<api::Apis, ()>,
+    realtime: &Realtime,
+) -> Route {
+    let spec = apis.spec_endpoint();
+    let docs = apis.swagger_ui();
+    let page = if settings.web_root.join("index.html").exists() {
+        poem::endpoint::StaticFilesEndpoint::new(&settings.web_root)
+            .index_file("index.html")
+            .boxed()
+    } else {
+        tracing::warn!(
+            web_root = %settings.web_root.display(),
+            "the web page is not built (npm --prefix web ci && npm --prefix web run build): `/` explains"
+        );
+        no_page.boxed()
+    };
+    Route::new()
+        .nest("/", page)
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics))
+        .at("/api/openapi.json", spec)
+        .nest("/docs", docs)
+        .at("/api/socket.io", realtime.endpoint())
+        .at("/api/socket.io/*", realtime.endpoint())
+        .nest(
+            api::BASE_PATH,
+            apis.into_endpoint()
+                .catch_all_error(|e| async move { api::problem_response(e) }),
+        )
+}
+
+type OpsListener = Option<(Listener, poem::endpoint::BoxEndpoint<'static>)>;
+
+/// Binds the public listener and, with `ops_bind`, the operators' one with its routes.
+async fn listeners(
+    settings: &Settings,
+    data: &Shared,
+    reloader: &Arc<Reloader>,
+    body_limits: BodyLimits,
+) -> Result<(Listener, OpsListener), StartupError> {
+    let timeouts = Timeouts {
+        header_read: settings.limits.header_read_timeout,
+        idle: settings.limits.idle_timeout,
+    };
+    let store = data.gate.store.clone();
+    let exempt: Arc<dyn Fn(std::net::IpAddr) -> bool + Send + Sync> =
+        Arc::new(move |ip| store.current().trusted_proxies.is_trusted(ip));
+    let caps = Caps {
+        total: crate::connections::fit_to_fd_limit(settings.limits.max_connections),
+        per_address: settings.limits.max_connections_per_address,
+    };
+    let public = Listener::bind(settings.bind, caps, timeouts, exempt.clone())
+        .await
+        .map_err(|e| StartupError::Bind(settings.bind, e))?;
+    let Some(bind) = settings.ops_bind else {
+        return Ok((public, None));
+    };
+    let ops = Listener::bind(bind, OPS_CAPS, timeouts, exempt)
+        .await
+        .map_err(|e| StartupError::Bind(bind, e))?;
+    let routes = Route::new()
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics))
+        .nest(
+            api::BASE_PATH,
+            api::admin_service(AdminApi::new(reloader.clone()))
+                .into_endpoint()
+                .catch_all_error(|e| async move { api::problem_response(e) }),
+        );
+    let app = data
+        .attach(routes)
+        .with(GateMiddleware::new(data.gate.clone()))
+        .with(body_limits)
+        .boxed();
+    tracing::info!(ops_address = %ops.local_addr(), "operators' listener (health, metrics, admin API)");
+    Ok((public, Some((ops, app))))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

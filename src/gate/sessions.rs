@@ -135,7 +135,8 @@ impl std::fmt::Debug for Counts {
 
 impl Drop for SlotInner {
     fn drop(&mut self) {
-        if let Some(sid) = self.sid.lock().expect("slot lock").take() {
+        let sid = self.sid.lock().expect("slot lock").take();
+        if let Some(sid) = sid {
             self.map.lock().expect("sessions lock").remove(&sid);
         }
         let mut counts = self.counts.lock().expect("session counts lock");
