@@ -54,8 +54,8 @@ impl Reloader {
 
 /// Watches the policy file's *directory* (editors save by rename; Kubernetes swaps a `..data`
 /// symlink), collects events for `debounce`, then reloads once. Only events that can change
-/// what the policy path reads count (see [`concerns_policy`]): a database, a log file or
-/// anything else written beside the policy costs nothing. The store compares content hashes,
+/// what the policy path reads count (the policy file itself, or a Kubernetes `..data` entry):
+/// a database, a log file or anything else written beside the policy costs nothing. The store compares content hashes,
 /// so events that did not change the file do nothing. A missing file is no reason to stop
 /// watching. The watcher lives as long as the returned handle.
 pub fn watch(

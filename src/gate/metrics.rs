@@ -110,9 +110,9 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// [`MAX_LABEL_BYTES`], for those who read `/metrics`.
+    /// The longest rule label on `/metrics`, in bytes (longer names are cut).
     pub const MAX_LABEL_BYTES: usize = MAX_LABEL_BYTES;
-    /// [`MAX_LABEL_SETS`], for those who read `/metrics`.
+    /// The most label sets naming a rule per family (the rest count under `rule="other"`).
     pub const MAX_LABEL_SETS: usize = MAX_LABEL_SETS;
 
     pub fn new() -> Self {
