@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::binary::Server;
+use common::binary::{self, Server};
 use common::clients::{Driven, js_dir};
 use gavel::auth::{Claims, JwtKeys, Role};
 use serde_json::{Value, json};
@@ -19,24 +19,16 @@ const SHARED_REDIS: &str = "redis://127.0.0.1:6379";
 /// The binary on a fresh SQLite file with `policy`, the development outbox on (loopback), and
 /// `extra` config lines.
 fn start(dir: &std::path::Path, policy: &str, extra: &str) -> Server {
-    let database = format!("sqlite://{}?mode=rwc", dir.join("gavel.db").display());
-    start_on(dir, &database, policy, extra)
+    start_on(dir, &binary::sqlite_in(dir), policy, extra)
 }
 
 /// Like [`start`], on `database`.
 fn start_on(dir: &std::path::Path, database: &str, policy: &str, extra: &str) -> Server {
-    std::fs::write(dir.join("policy.toml"), policy).unwrap();
-    let config = dir.join("gavel.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "bind = \"127.0.0.1:0\"\npolicy = \"{}\"\nwatch_policy = false\njwt_secret = \"{SECRET}\"\n\
-             dev_outbox = true\ndatabase_url = \"{database}\"\n{extra}",
-            dir.join("policy.toml").display(),
-        ),
-    )
-    .unwrap();
-    Server::start(&["serve", "--config", config.to_str().unwrap()], |cmd| {
+    let config = format!(
+        "watch_policy = false\njwt_secret = \"{SECRET}\"\ndev_outbox = true\n\
+         database_url = \"{database}\"\n{extra}"
+    );
+    binary::serve_in(dir, policy, &config, |cmd| {
         cmd.env_remove("RUST_LOG").env_remove("GAVEL_REDIS_URL");
     })
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::binary::Server;
+use common::binary::{self, Server};
 use common::clients::{Driven, js_dir};
 use gavel::auth::{JwtKeys, Role};
 use gavel::db::entities::{command_results, refused_bids};
@@ -28,23 +28,16 @@ fn token(sub: &str) -> String {
 
 /// The binary on a fresh SQLite file in `dir`, with `limits` as the config's `[limits]` table.
 fn start(dir: &Path, limits: &str) -> Server {
-    std::fs::write(
-        dir.join("policy.toml"),
-        format!("version = 1\n[[allow]]\nname = \"web\"\nexact = \"{ORIGIN}\"\n"),
-    )
-    .unwrap();
-    let config = dir.join("gavel.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "bind = \"127.0.0.1:0\"\npolicy = \"{}\"\nwatch_policy = false\njwt_secret = \"{SECRET}\"\n\
-             database_url = \"sqlite://{}?mode=rwc\"\n[limits]\n{limits}\n",
-            dir.join("policy.toml").display(),
-            db_file(dir).display()
+    binary::serve_in(
+        dir,
+        &format!("version = 1\n[[allow]]\nname = \"web\"\nexact = \"{ORIGIN}\"\n"),
+        &format!(
+            "watch_policy = false\njwt_secret = \"{SECRET}\"\ndatabase_url = \"{}\"\n\
+             [limits]\n{limits}",
+            binary::sqlite_in(dir)
         ),
+        |_| {},
     )
-    .unwrap();
-    Server::start(&["serve", "--config", config.to_str().unwrap()], |_| {})
 }
 
 fn db_file(dir: &Path) -> PathBuf {

@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::binary::Server;
+use common::binary::{self, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -18,23 +18,15 @@ const APP: &str = "http://localhost:5173";
 
 /// Starts the binary with a policy allowing [`APP`] and `limits` as its `[limits]` table.
 fn start(dir: &Path, extra: &str, limits: &str) -> Server {
-    std::fs::write(
-        dir.join("policy.toml"),
-        format!("version = 1\n[cors]\ncredentials = true\n[[allow]]\nexact = \"{APP}\"\n"),
-    )
-    .unwrap();
-    let config = dir.join("gavel.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "bind = \"127.0.0.1:0\"\npolicy = \"{}\"\njwt_secret = \"{SECRET}\"\n\
-             database_url = \"sqlite://{}?mode=rwc\"\n{extra}\n[limits]\n{limits}\n",
-            dir.join("policy.toml").display(),
-            dir.join("gavel.db").display()
+    binary::serve_in(
+        dir,
+        &format!("version = 1\n[cors]\ncredentials = true\n[[allow]]\nexact = \"{APP}\"\n"),
+        &format!(
+            "jwt_secret = \"{SECRET}\"\ndatabase_url = \"{}\"\n{extra}\n[limits]\n{limits}",
+            binary::sqlite_in(dir)
         ),
+        |_| {},
     )
-    .unwrap();
-    Server::start(&["serve", "--config", config.to_str().unwrap()], |_| {})
 }
 
 /// Resident memory of a process, in KiB.

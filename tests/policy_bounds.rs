@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use common::binary::Server;
+use common::binary;
 
 const SECRET: &str = "policy-bounds-secret-policy-bounds-secret";
 
@@ -80,22 +80,20 @@ fn good_policy(origin: &str) -> String {
 fn a_refused_policy_is_compiled_and_logged_once_whatever_happens_beside_it() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.toml");
-    std::fs::write(&policy, good_policy("https://a.example")).unwrap();
-    let config = dir.path().join("gavel.toml");
-    std::fs::write(
+    let config = format!(
+        "watch_policy = true\nreload_debounce_ms = 50\njwt_secret = \"{SECRET}\"\n\
+         database_url = \"{}\"",
+        binary::sqlite_in(dir.path())
+    );
+    let server = binary::serve_in(
+        dir.path(),
+        &good_policy("https://a.example"),
         &config,
-        format!(
-            "bind = \"127.0.0.1:0\"\npolicy = \"{}\"\nwatch_policy = true\nreload_debounce_ms = 50\n\
-             jwt_secret = \"{SECRET}\"\ndatabase_url = \"sqlite://{}?mode=rwc\"\n",
-            policy.display(),
-            dir.path().join("gavel.db").display()
-        ),
-    )
-    .unwrap();
-    let server = Server::start(&["serve", "--config", config.to_str().unwrap()], |cmd| {
-        // The debug line of a skipped reload is this test's synchronisation point.
-        cmd.env("RUST_LOG", "info,gavel::gate=debug");
-    });
+        |cmd| {
+            // The debug line of a skipped reload is this test's synchronisation point.
+            cmd.env("RUST_LOG", "info,gavel::gate=debug");
+        },
+    );
     let pid = server.child.id();
     let no_policy_error = |v: &serde_json::Value| is_policy_error(v);
     let minute = Duration::from_secs(60);

@@ -102,9 +102,9 @@ impl Budget {
     }
 }
 
-/// The per-address cap counts an IPv6 peer by its /64 (one host usually holds all of it), an
-/// IPv4-mapped one as the IPv4 address.
-fn network_of(address: IpAddr) -> IpAddr {
+/// A client's network, for every per-client bound: an IPv4 address as it is, an IPv6 address
+/// as its /64 (one host usually holds all of it), an IPv4-mapped one as the IPv4 address.
+pub fn network_of(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),

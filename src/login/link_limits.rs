@@ -26,7 +26,7 @@
 //! takes 20 networks spending their whole allowance every day. Short of that, the owner asking
 //! from a network of their own gets a link (within that network's limits).
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::limits::{Limit, Limiter, SharedStore};
@@ -116,14 +116,8 @@ pub fn network(client: &str) -> String {
                 .and_then(|c| c.strip_suffix(']'))
                 .and_then(|c| c.parse().ok())
         });
-    match ip {
-        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-                format!("{}/64", Ipv6Addr::from(prefix))
-            }
-        },
+    match ip.map(crate::connections::budget::network_of) {
+        Some(IpAddr::V6(prefix)) => format!("{prefix}/64"),
         Some(IpAddr::V4(v4)) => v4.to_string(),
         None => client.to_owned(),
     }

@@ -53,3 +53,34 @@ impl Server {
         Self { child, port, lines }
     }
 }
+
+/// The SQLite URL of a fresh database file in `dir`.
+pub fn sqlite_in(dir: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join("gavel.db").display())
+}
+
+/// Starts `gavel serve` as operators run it: `policy` written to `dir/policy.toml`, a config
+/// file `dir/gavel.toml` binding a random loopback port with that policy and the `config`
+/// lines (top-level keys first, then any tables), the environment adjusted by `configure`.
+pub fn serve_in(
+    dir: &std::path::Path,
+    policy: &str,
+    config: &str,
+    configure: impl FnOnce(&mut Command),
+) -> Server {
+    let policy_path = dir.join("policy.toml");
+    std::fs::write(&policy_path, policy).unwrap();
+    let config_path = dir.join("gavel.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "bind = \"127.0.0.1:0\"\npolicy = \"{}\"\n{config}\n",
+            policy_path.display()
+        ),
+    )
+    .unwrap();
+    Server::start(
+        &["serve", "--config", config_path.to_str().unwrap()],
+        configure,
+    )
+}
