@@ -30,7 +30,7 @@ until grep -q '"address"' "$dir/log" 2>/dev/null; do
 done
 port=$(grep -o '"address":"[^"]*"' "$dir/log" | head -1 | sed 's/.*:\([0-9]*\)"$/\1/')
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$server/status"; }
-echo "limits: defaults (README, Security): 10,000 connections, 256 per address, headers in 10 s," \
+echo "limits: defaults (docs/security.md): 10,000 connections, 256 per address, headers in 10 s," \
   "idle 60 s, bodies 16 KiB (import 1 MiB), maxPayload 100000, 10,000 sessions, 64 per address, connect 5 s"
 echo "server RSS at start: $(rss) MiB"
 taskset -c 1 python3 benches/abuse.py --fds "$(ulimit -n)" --port "$port" --ops-port "$ops_port" --pid "$server" --log "$dir/log"
