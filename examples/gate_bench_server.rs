@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use gavel::gate::{Gate, GateMiddleware, Metrics};
-use gavel::policy::PolicyStore;
+use gavel_policy::PolicyStore;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::{EndpointExt, Route, Server, get, handler};
 

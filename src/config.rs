@@ -3,6 +3,7 @@
 //! With nothing configured Gavel starts on `127.0.0.1:8000` with `policies/development.toml`
 //! and an embedded SQLite file.
 
+use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -91,16 +92,19 @@ impl std::fmt::Debug for JwtSecret {
 pub struct Settings {
     pub bind: SocketAddr,
     pub policy: PathBuf,
-    pub database_url: String,
+    /// Database URL; may hold a password, so `Debug` shows it redacted.
+    pub database_url: SecretString,
     pub jwt_secret: JwtSecret,
     pub log_format: LogFormat,
     pub disconnect_denied_sessions: bool,
     pub watch_policy: bool,
     pub reload_debounce: Duration,
-    pub smtp_url: Option<String>,
+    /// SMTP URL; may hold a password.
+    pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     pub web_root: PathBuf,
-    pub redis_url: Option<String>,
+    /// Redis URL; may hold a password.
+    pub redis_url: Option<SecretString>,
     pub dev_outbox: bool,
     pub ops_bind: Option<SocketAddr>,
     pub limits: Limits,
@@ -203,7 +207,7 @@ impl Settings {
                 toml::from_str(&text).map_err(|e| {
                     let at = e
                         .span()
-                        .map(|s| crate::policy::Location::at(path, &text, s.start).to_string())
+                        .map(|s| gavel_policy::Location::at(path, &text, s.start).to_string())
                         .unwrap_or_else(|| path.display().to_string());
                     ConfigError::Parse(PathBuf::from(at), e.message().trim().to_owned())
                 })?
@@ -251,13 +255,14 @@ impl Settings {
             database_url: env("GAVEL_DATABASE_URL")
                 .or_else(|| env("DATABASE_URL"))
                 .or(file.database_url)
-                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
+                .into(),
             jwt_secret,
             log_format,
             disconnect_denied_sessions: file.disconnect_denied_sessions.unwrap_or(true),
             watch_policy: file.watch_policy.unwrap_or(true),
             reload_debounce: Duration::from_millis(file.reload_debounce_ms.unwrap_or(200)),
-            smtp_url: env("GAVEL_SMTP_URL").or(file.smtp_url),
+            smtp_url: env("GAVEL_SMTP_URL").or(file.smtp_url).map(Into::into),
             mail_from: env("GAVEL_MAIL_FROM")
                 .or(file.mail_from)
                 .unwrap_or_else(|| "Gavel <gavel@localhost>".to_owned()),
@@ -265,7 +270,7 @@ impl Settings {
                 .map(PathBuf::from)
                 .or(file.web_root)
                 .unwrap_or_else(|| PathBuf::from("web/dist")),
-            redis_url: env("GAVEL_REDIS_URL").or(file.redis_url),
+            redis_url: env("GAVEL_REDIS_URL").or(file.redis_url).map(Into::into),
             dev_outbox: match env("GAVEL_DEV_OUTBOX") {
                 Some(v) => matches!(v.as_str(), "1" | "true" | "yes"),
                 None => file.dev_outbox.unwrap_or(false),

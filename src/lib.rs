@@ -1,6 +1,7 @@
 //! Gavel: live auction rooms behind one explainable origin policy.
 //!
-//! The [`policy`] engine knows nothing of HTTP frameworks (other servers can embed it); the
+//! The origin policy engine is its own crate, `gavel_policy`, which knows nothing of HTTP
+//! frameworks (other servers embed it the same way); the
 //! [`gate`] applies its one decision to poem routes and the Socket.IO endpoint; [`startup`]
 //! builds the server from [`config`].
 
@@ -13,7 +14,6 @@ pub mod connections;
 pub mod db;
 pub mod gate;
 pub mod login;
-pub mod policy;
 pub mod realtime;
 pub mod reload;
 pub mod startup;

@@ -9,8 +9,8 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 
 use crate::gate::Gate;
-use crate::policy::{ReloadOutcome, ReloadRefused};
 use crate::realtime::Realtime;
+use gavel_policy::{ReloadOutcome, ReloadRefused};
 
 pub struct Reloader {
     gate: Arc<Gate>,

@@ -1,5 +1,6 @@
 //! Builds the server from its settings: policy store, gate, Socket.IO, API, reload triggers.
 
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +15,10 @@ use crate::config::Settings;
 use crate::connections::body_limit::{self, BodyLimits};
 use crate::connections::{Caps, Listener, Timeouts};
 use crate::gate::{Gate, GateMiddleware, Metrics};
-use crate::policy::{PolicyError, PolicyStore};
 use crate::realtime::Realtime;
 use crate::reload::{self, Reloader};
+use crate::telemetry::request_span::RequestSpan;
+use gavel_policy::{PolicyError, PolicyStore};
 
 /// Why the server could not start. A policy error means exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -185,7 +187,7 @@ impl Application {
             );
         }
         // Connecting migrates: the schema is always current before the first request.
-        let db = crate::db::connect(&settings.database_url).await?;
+        let db = crate::db::connect(settings.database_url.expose_secret()).await?;
         // Login links are credentials: the outbox is readable only when asked for, without
         // SMTP, by a server that nobody but this machine can reach.
         let outbox_readable =
@@ -333,7 +335,7 @@ async fn redis(
 > {
     match &settings.redis_url {
         Some(url) => Ok(Some(
-            crate::realtime::pubsub::connect(url)
+            crate::realtime::pubsub::connect(url.expose_secret())
                 .await
                 .map_err(|e| crate::realtime::RedisError(e.to_string()))?,
         )),
@@ -358,7 +360,9 @@ fn public_app(
     if outbox_readable {
         app = app.at("/dev/outbox", get(outbox).data(data.login.clone()));
     }
-    app.with(body_limits.clone()).boxed()
+    app.with(body_limits.clone())
+        .with(RequestSpan::new(data.gate.store.clone()))
+        .boxed()
 }
 
 /// SMTP when configured; otherwise the log and the development outbox.
@@ -368,7 +372,7 @@ fn mailer(
 ) -> Result<Arc<dyn crate::login::Mailer>, StartupError> {
     Ok(match &settings.smtp_url {
         Some(url) => Arc::new(
-            crate::login::SmtpMailer::new(url, &settings.mail_from)
+            crate::login::SmtpMailer::new(url.expose_secret(), &settings.mail_from)
                 .map_err(|e| StartupError::Mail(e.to_string()))?,
         ),
         None => {

@@ -1,6 +1,6 @@
 //! Decisions and their diagnostics, through the library API.
 
-use gavel::policy::{ConnScheme, Decision, Policy, Reason, RequestFacts, Surface, Verdict};
+use gavel_policy::{ConnScheme, Decision, Policy, Reason, RequestFacts, Surface, Verdict};
 use http::HeaderMap;
 
 fn decide(policy: &Policy, peer: &str, headers: &[(&str, &str)]) -> Decision {

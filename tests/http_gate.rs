@@ -84,7 +84,7 @@ async fn denied_and_malformed_origins_get_problem_json_and_never_reach_the_handl
     assert_eq!(header(resp.headers(), "vary"), Some("Origin"));
     assert!(resp.headers().get("access-control-allow-origin").is_none());
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["type"], "/problems/origin-denied");
+    assert_eq!(body["type"], "/problems/origin_denied");
     assert_eq!(body["status"], 403);
     assert_eq!(body["reason"], "no-rule-matched");
     assert_eq!(body["origin"], "https://evil.example");
@@ -98,7 +98,7 @@ async fn denied_and_malformed_origins_get_problem_json_and_never_reach_the_handl
         Some("application/problem+json")
     );
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["type"], "/problems/malformed-origin");
+    assert_eq!(body["type"], "/problems/malformed_origin");
     assert!(
         body["detail"].as_str().unwrap().contains("no path"),
         "{body}"
@@ -259,4 +259,48 @@ async fn health_readiness_and_metrics() {
         metrics.contains("gavel_policy_reload_failures_total 0"),
         "{metrics}"
     );
+}
+
+/// Every answer carries a request id; the one a client sends is kept only when the client is
+/// a trusted proxy of the active policy (a stranger can't plant ids in the operator's logs).
+#[tokio::test]
+async fn every_answer_names_its_request_id_and_only_trusted_proxies_choose_it() {
+    let id_of =
+        |resp: &reqwest::Response| header(resp.headers(), "x-request-id").map(str::to_owned);
+    let sent = |app: &common::TestApp, path: &str| {
+        app.client
+            .get(app.url(path))
+            .header("x-request-id", "edge-7f3a")
+            .send()
+    };
+
+    let app = spawn_app(&policy_allowing(&[APP])).await;
+    let first = id_of(&app.get_with_origin("/healthz", APP).await).expect("an id");
+    let denied = app
+        .get_with_origin("/healthz", "https://evil.example")
+        .await;
+    assert_eq!(denied.status(), 403);
+    let second = id_of(&denied).expect("denials carry an id too");
+    assert_eq!(first.len(), 32, "{first}");
+    assert!(first.bytes().all(|b| b.is_ascii_hexdigit()), "{first}");
+    assert_ne!(first, second);
+    let untrusted = sent(&app, "/healthz").await.unwrap();
+    assert_ne!(id_of(&untrusted).as_deref(), Some("edge-7f3a"));
+
+    let trusting = format!(
+        "{}[trusted_proxies]\ncidrs = [\"127.0.0.1/32\", \"::1/128\"]\n",
+        policy_allowing(&[APP])
+    );
+    let app = spawn_app(&trusting).await;
+    let proxied = sent(&app, "/healthz").await.unwrap();
+    assert_eq!(id_of(&proxied).as_deref(), Some("edge-7f3a"));
+    let malformed = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "a b\"c")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(id_of(&malformed).as_deref(), Some("a b\"c"));
+    assert_eq!(id_of(&malformed).map(|id| id.len()), Some(32));
 }

@@ -395,7 +395,7 @@ async fn with_smtp_configured_the_link_is_mailed_and_the_outbox_is_gone() {
         true,
         common::Db::Sqlite,
         |s| {
-            s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+            s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
             s.mail_from = "Gavel <login@gavel.test>".into();
         },
     )

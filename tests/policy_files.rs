@@ -1,6 +1,6 @@
 //! Loading refuses what is wrong with a precise, located message, and warns about what is risky.
 
-use gavel::policy::{Policy, Severity};
+use gavel_policy::{Policy, Severity};
 
 /// The rendered errors of a policy that must not load.
 fn errors(source: &str) -> String {

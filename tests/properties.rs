@@ -2,13 +2,13 @@
 
 use std::net::IpAddr;
 
-use gavel::policy::{
+use gavel_policy::{
     ConnScheme, Origin, Policy, Reason, RequestFacts, RequestOrigin, Surface, Verdict,
 };
 use http::HeaderMap;
 use proptest::prelude::*;
 
-fn decide_origin(policy: &Policy, origin: &[u8]) -> gavel::policy::Decision {
+fn decide_origin(policy: &Policy, origin: &[u8]) -> gavel_policy::Decision {
     let mut headers = HeaderMap::new();
     if let Ok(v) = http::HeaderValue::from_bytes(origin) {
         headers.insert(http::header::ORIGIN, v);
@@ -54,7 +54,7 @@ proptest! {
                 let rest = &s[s.find("://").expect("a scheme separator") + 3..];
                 prop_assert!(!rest.contains(['/', '?', '#', '@', ' ', ',', '*']), "{}", s);
                 prop_assert_eq!(Origin::parse(s), Ok(o.clone()));
-                prop_assert!(s.len() <= gavel::policy::MAX_ORIGIN_LEN + 16);
+                prop_assert!(s.len() <= gavel_policy::MAX_ORIGIN_LEN + 16);
             }
             RequestOrigin::Null | RequestOrigin::Malformed { .. } => {}
             RequestOrigin::Missing => prop_assert!(false, "bytes are never a missing header"),

@@ -23,9 +23,9 @@ async fn two_nodes(policy: &str, database: Option<&str>, redis: &str) -> (TestAp
     let node = || {
         spawn_app_custom(policy, false, Db::Sqlite, |s| {
             if let Some(url) = database {
-                s.database_url = url.to_owned();
+                s.database_url = url.to_owned().into();
             }
-            s.redis_url = Some(redis.to_owned());
+            s.redis_url = Some(redis.to_owned().into());
         })
     };
     (node().await, node().await)
@@ -204,7 +204,7 @@ async fn login_limits_fall_back_to_the_process_when_redis_dies() {
     let socket = tempfile::tempdir().unwrap();
     let redis = OwnRedis::start(socket.path()).await;
     let app = spawn_app_custom(&policy_behind_proxy(), false, Db::Sqlite, |s| {
-        s.redis_url = Some(OwnRedis::url(socket.path()));
+        s.redis_url = Some(OwnRedis::url(socket.path()).into());
     })
     .await;
     let ready: Value = app.get_json("/readyz").await;

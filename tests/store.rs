@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use gavel::policy::{
+use gavel_policy::{
     ConnScheme, Policy, PolicyStore, ReloadOutcome, RequestFacts, Surface, Verdict,
 };
 use http::HeaderMap;

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use poem::http::StatusCode;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
@@ -11,10 +12,10 @@ use super::ApiTags;
 use super::problem::Problem;
 use super::security::BearerAuth;
 use crate::auth::Role;
-use crate::policy::{
+use crate::reload::Reloader;
+use gavel_policy::{
     ConnScheme, DEFAULT_PEER, Mode, PolicyError, ReloadOutcome, RequestFacts, Surface, header,
 };
-use crate::reload::Reloader;
 
 pub struct AdminApi {
     /// `None` only while generating the OpenAPI document (`gavel openapi`).
@@ -143,12 +144,12 @@ pub enum ReloadResponse {
 }
 
 fn forbidden() -> Json<Problem> {
-    Json(Problem::new(
+    Problem::new(
+        StatusCode::FORBIDDEN,
         "forbidden",
-        "Forbidden",
-        403,
         "this needs the admin role",
-    ))
+    )
+    .json()
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -204,12 +205,11 @@ impl AdminApi {
             return ExplainResponse::Forbidden(forbidden());
         }
         let bad = |detail: String| {
-            ExplainResponse::BadRequest(Json(Problem::new(
-                "invalid-request",
-                "Invalid request description",
-                400,
-                detail,
-            )))
+            ExplainResponse::BadRequest(
+                Problem::new(StatusCode::BAD_REQUEST, "invalid_request", detail)
+                    .titled("Invalid request description")
+                    .json(),
+            )
         };
         let req = body.0;
         let surface: Surface = match req.surface.as_deref().unwrap_or("http").parse() {
@@ -280,9 +280,11 @@ impl AdminApi {
                 } else {
                     "the policy file was refused; the last good policy stays active"
                 };
-                let mut p = Problem::new("policy-refused", "Policy refused", 422, detail);
-                p.diagnostics = diagnostics(&refused.error);
-                ReloadResponse::Refused(Json(p))
+                let problem =
+                    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "policy_refused", detail)
+                        .titled("Policy refused")
+                        .with_diagnostics(diagnostics(&refused.error));
+                ReloadResponse::Refused(problem.json())
             }
         }
     }

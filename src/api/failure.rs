@@ -1,6 +1,7 @@
 //! The error answers the auction endpoints share, each `application/problem+json` with a
 //! stable `type`.
 
+use poem::http::StatusCode;
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 
@@ -41,13 +42,17 @@ pub enum Failure {
 }
 
 pub fn bad_request(kind: &str, detail: &str) -> Failure {
-    Failure::BadRequest(Json(Problem::new(kind, "Bad request", 400, detail)))
+    Failure::BadRequest(Problem::new(StatusCode::BAD_REQUEST, kind, detail).json())
 }
 
 impl From<HouseError> for Failure {
     fn from(e: HouseError) -> Self {
-        let problem =
-            |title: &str, status| Json(Problem::new(e.kind(), title, status, e.to_string()));
+        let problem = |title: &str, status: u16| {
+            let status = StatusCode::from_u16(status).expect("a status of this table");
+            Problem::new(status, e.kind(), e.to_string())
+                .titled(title)
+                .json()
+        };
         match &e {
             HouseError::NotFound => Failure::NotFound(problem("Not found", 404)),
             HouseError::Forbidden(_) => Failure::Forbidden(problem("Forbidden", 403)),

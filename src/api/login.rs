@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use poem::Request;
+use poem::http::StatusCode;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
@@ -162,12 +163,13 @@ pub enum MeResponse {
 /// The cause goes to the log; the client learns only that nothing happened.
 fn unavailable(e: &dyn std::fmt::Display) -> Json<Problem> {
     tracing::error!(error = %e, "login failed");
-    Json(Problem::new(
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
         "unavailable",
-        "Try again",
-        503,
         "the service is unavailable; nothing was changed",
-    ))
+    )
+    .titled("Try again")
+    .json()
 }
 
 fn token_response(result: Result<Tokens, LoginError>) -> TokenResponse {
@@ -179,12 +181,9 @@ fn token_response(result: Result<Tokens, LoginError>) -> TokenResponse {
             expires_in: t.expires_in,
             sub: t.sub,
         })),
-        Err(e @ LoginError::InvalidToken) => TokenResponse::Unauthorized(Json(Problem::new(
-            "invalid_token",
-            "Unauthorized",
-            401,
-            e.to_string(),
-        ))),
+        Err(e @ LoginError::InvalidToken) => TokenResponse::Unauthorized(
+            Problem::new(StatusCode::UNAUTHORIZED, "invalid_token", e.to_string()).json(),
+        ),
         Err(e) => TokenResponse::Unavailable(unavailable(&e)),
     }
 }
@@ -208,7 +207,9 @@ impl LoginApi {
             peer,
         };
         let bad = |kind: &str, e: &LoginError| {
-            LinkResponse::BadRequest(Json(Problem::new(kind, "Bad request", 400, e.to_string())))
+            LinkResponse::BadRequest(
+                Problem::new(StatusCode::BAD_REQUEST, kind, e.to_string()).json(),
+            )
         };
         match self
             .login()
@@ -223,12 +224,7 @@ impl LoginApi {
             Err(e @ LoginError::InvalidRedirect(_)) => bad("invalid_redirect", &e),
             Err(e @ LoginError::RedirectDenied { .. }) => bad("redirect_not_allowed", &e),
             Err(e @ LoginError::RateLimited { retry_after }) => LinkResponse::TooMany(
-                Json(Problem::new(
-                    "rate_limited",
-                    "Too many requests",
-                    429,
-                    e.to_string(),
-                )),
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string()).json(),
                 retry_after,
             ),
             Err(e) => LinkResponse::Unavailable(unavailable(&e)),

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auctions;
+pub mod engine_io_error;
 mod failure;
 mod login;
 pub mod problem;
@@ -68,5 +69,5 @@ pub fn problem_response(err: poem::Error) -> poem::Response {
         _ if status.is_server_error() => "internal",
         _ => "error",
     };
-    problem::response(status, kind, &err.to_string())
+    problem::Problem::new(status, kind, err.to_string()).into_response()
 }

@@ -15,6 +15,10 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Claims> {
     let keys = req
         .data::<JwtKeys>()
         .expect("JwtKeys is installed as request data");
-    keys.verify(&bearer.token)
-        .map_err(|e| poem::Error::from_string(e.to_string(), poem::http::StatusCode::UNAUTHORIZED))
+    let claims = keys.verify(&bearer.token).map_err(|e| {
+        poem::Error::from_string(e.to_string(), poem::http::StatusCode::UNAUTHORIZED)
+    })?;
+    // The request's span (telemetry::request_span) names who asked from here on.
+    tracing::Span::current().record("member", claims.sub.as_str());
+    Ok(claims)
 }

@@ -85,7 +85,7 @@ pub struct ExplainArgs {
     #[arg(long, default_value = "http")]
     pub surface: String,
     /// The connection's peer address.
-    #[arg(long, default_value = crate::policy::DEFAULT_PEER)]
+    #[arg(long, default_value = gavel_policy::DEFAULT_PEER)]
     pub peer: String,
     /// The Host header.
     #[arg(long)]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use http::HeaderMap;
 
 use super::{ExplainArgs, Format};
-use crate::policy::{
+use gavel_policy::{
     ConnScheme, Diagnostic, Policy, PolicyError, RequestFacts, Severity, Surface, TableReport,
     header, run_table,
 };

@@ -1,5 +1,6 @@
 //! `gavel serve`, `gavel token`, `gavel openapi`.
 
+use secrecy::ExposeSecret;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -87,13 +88,19 @@ pub(crate) fn migrate(config: Option<&Path>) -> ExitCode {
         Err(code) => return code,
     };
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    match runtime.block_on(crate::db::connect(&settings.database_url)) {
+    match runtime.block_on(crate::db::connect(settings.database_url.expose_secret())) {
         Ok(_) => {
-            println!("{}: schema up to date", redact(&settings.database_url));
+            println!(
+                "{}: schema up to date",
+                redact(settings.database_url.expose_secret())
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {}: {e}", redact(&settings.database_url));
+            eprintln!(
+                "error: {}: {e}",
+                redact(settings.database_url.expose_secret())
+            );
             ExitCode::FAILURE
         }
     }

@@ -91,11 +91,14 @@ fn closing(mut resp: Response) -> Response {
 }
 
 fn too_large(limit: usize) -> Response {
-    closing(problem::response(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        &format!("the request body is over this route's limit of {limit} bytes"),
-    ))
+    closing(
+        problem::Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is over this route's limit of {limit} bytes"),
+        )
+        .into_response(),
+    )
 }
 
 fn has_body(req: &Request) -> bool {
@@ -126,11 +129,12 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .clone()
             .try_acquire_many_owned(kib(reserve))
         else {
-            let mut busy = problem::response(
+            let mut busy = problem::Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
                 "too many request bodies are being received; retry shortly",
-            );
+            )
+            .into_response();
             busy.headers_mut().insert(
                 http::header::RETRY_AFTER,
                 http::HeaderValue::from_static("1"),
@@ -142,14 +146,17 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         let body = Limited::new(body, limit);
         let bytes = match tokio::time::timeout(self.limits.read_timeout, body.collect()).await {
             Err(_) => {
-                return Ok(closing(problem::response(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request_timeout",
-                    &format!(
-                        "the request body did not arrive within {} s",
-                        self.limits.read_timeout.as_secs()
-                    ),
-                )));
+                return Ok(closing(
+                    problem::Problem::new(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "request_timeout",
+                        format!(
+                            "the request body did not arrive within {} s",
+                            self.limits.read_timeout.as_secs()
+                        ),
+                    )
+                    .into_response(),
+                ));
             }
             Ok(Err(e))
                 if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -158,11 +165,12 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
                 return Ok(too_large(limit));
             }
             Ok(Err(_)) => {
-                return Ok(problem::response(
+                return Ok(problem::Problem::new(
                     StatusCode::BAD_REQUEST,
                     "bad_request",
                     "the request body could not be read",
-                ));
+                )
+                .into_response());
             }
             Ok(Ok(collected)) => collected.to_bytes(),
         };

@@ -8,7 +8,7 @@ use http::header::{
     ACCESS_CONTROL_REQUEST_HEADERS, HeaderMap, HeaderValue, VARY,
 };
 
-use crate::policy::{Decision, Policy, Reason};
+use gavel_policy::{Decision, Policy, Reason};
 
 /// `Vary` for every response: caches must never mix answers for different origins.
 pub const VARY_ACTUAL: &str = "Origin";

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::policy::{Decision, Reason, Surface};
 use crate::telemetry::Throttle;
+use gavel_policy::{Decision, Reason, Surface};
 
 const WINDOW: Duration = Duration::from_secs(60);
 /// Past this many remembered keys, expired ones are swept.
@@ -72,7 +72,7 @@ impl DenialLog {
             return false;
         }
         let suppressed = self.throttle.take_suppressed();
-        let opt = |o: &Option<crate::policy::Origin>| o.as_ref().map(|o| o.to_string());
+        let opt = |o: &Option<gavel_policy::Origin>| o.as_ref().map(|o| o.to_string());
         tracing::warn!(
             origin = decision.raw_origin.as_deref().map(crate::api::problem::excerpt),
             normalized_origin = opt(&decision.origin),
@@ -105,7 +105,7 @@ impl DenialLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{ConnScheme, Policy, RequestFacts};
+    use gavel_policy::{ConnScheme, Policy, RequestFacts};
 
     fn denial(policy: &Policy, origin: &str, surface: Surface) -> Decision {
         let mut headers = http::HeaderMap::new();

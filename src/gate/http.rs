@@ -8,7 +8,9 @@ use poem::http::{Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
 use super::{Check, Gate, SOCKET_IO_PATH, SessionHandle, cors};
-use crate::policy::{ConnScheme, Decision, Reason, RequestFacts, Surface};
+use crate::api::engine_io_error::{self, EngineIoCode};
+use crate::api::problem::{self, Problem};
+use gavel_policy::{ConnScheme, Decision, Reason, RequestFacts, Surface};
 
 /// Wraps an endpoint so that every request is decided first.
 pub struct GateMiddleware {
@@ -78,46 +80,38 @@ pub(crate) fn engine_sid(req: &Request) -> Option<String> {
 /// that official clients report a `connect_error`.
 fn refusal(decision: &Decision, socket_io: bool) -> Response {
     let status = StatusCode::from_u16(decision.denial_status()).expect("400 or 403");
-    let mut resp = if socket_io {
-        let body = if status == StatusCode::BAD_REQUEST {
-            r#"{"code":3,"message":"Bad request"}"#
-        } else {
-            r#"{"code":4,"message":"Forbidden"}"#
-        };
-        Response::builder()
-            .status(status)
-            .content_type("application/json")
-            .body(body)
-    } else {
+    let mut resp = if !socket_io {
         let (kind, title) = if decision.reason == Reason::MalformedOrigin {
-            ("malformed-origin", "Malformed Origin header")
+            ("malformed_origin", "Malformed Origin header")
         } else {
-            ("origin-denied", "Origin not allowed")
+            ("origin_denied", "Origin not allowed")
         };
         // The log line carries the rule and the hints; clients get the reason, not the policy.
-        let body = serde_json::json!({
-            "type": format!("/problems/{kind}"),
-            "title": title,
-            "status": status.as_u16(),
-            "detail": crate::api::problem::excerpt(&decision.summary()),
-            "origin": decision.raw_origin.as_deref().map(crate::api::problem::excerpt),
+        let extensions = serde_json::json!({
+            "origin": decision.raw_origin.as_deref().map(problem::excerpt),
             "reason": decision.reason,
             "public_origin": decision.public_origin,
         });
-        Response::builder()
-            .status(status)
-            .content_type("application/problem+json")
-            .body(body.to_string())
+        let serde_json::Value::Object(extensions) = extensions else {
+            unreachable!("a JSON object literal")
+        };
+        Problem::new(status, kind, decision.summary())
+            .titled(title)
+            .into_response_with(extensions)
+    } else if status == StatusCode::BAD_REQUEST {
+        engine_io_error::bad_request()
+    } else {
+        engine_io_error::forbidden()
     };
     cors::add_vary(resp.headers_mut(), cors::VARY_ACTUAL);
     resp
 }
 
-fn session_mismatch(gate: &Gate, bound: &crate::policy::Origin, decision: &Decision) -> Response {
+fn session_mismatch(gate: &Gate, bound: &gavel_policy::Origin, decision: &Decision) -> Response {
     let log = gate.refusal_log();
     if log.allow() {
         tracing::warn!(
-            origin = decision.raw_origin.as_deref().map(crate::api::problem::excerpt),
+            origin = decision.raw_origin.as_deref().map(problem::excerpt),
             bound_origin = %bound,
             peer = %decision.peer,
             surface = %decision.surface,
@@ -125,10 +119,7 @@ fn session_mismatch(gate: &Gate, bound: &crate::policy::Origin, decision: &Decis
             "origin refused: the Engine.IO session is bound to another origin"
         );
     }
-    let mut resp = Response::builder()
-        .status(StatusCode::FORBIDDEN)
-        .content_type("application/json")
-        .body(r#"{"code":4,"message":"Forbidden"}"#);
+    let mut resp = engine_io_error::forbidden();
     cors::add_vary(resp.headers_mut(), cors::VARY_ACTUAL);
     resp
 }
@@ -154,11 +145,11 @@ fn too_many_sessions(gate: &Gate, cap: super::SessionCap, client: &str) -> Respo
             "Engine.IO handshake refused: {message}"
         );
     }
-    let mut resp = Response::builder()
-        .status(status)
-        .header(poem::http::header::RETRY_AFTER, "5")
-        .content_type("application/json")
-        .body(format!(r#"{{"code":3,"message":"{message}"}}"#));
+    let mut resp = engine_io_error::response(status, EngineIoCode::BadRequest, message);
+    resp.headers_mut().insert(
+        poem::http::header::RETRY_AFTER,
+        poem::http::HeaderValue::from_static("5"),
+    );
     cors::add_vary(resp.headers_mut(), cors::VARY_ACTUAL);
     resp
 }

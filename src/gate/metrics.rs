@@ -13,7 +13,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use crate::policy::{Decision, RuleRef};
+use gavel_policy::{Decision, RuleRef};
 
 /// Label values are cut to this many bytes (at a character boundary). Rule names may be twice
 /// as long; two names that agree on their first 64 bytes share a series.

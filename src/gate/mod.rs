@@ -17,7 +17,7 @@ pub use denials::DenialLog;
 pub use metrics::Metrics;
 pub use sessions::{Binding, Check, SessionCap, SessionHandle, SessionSlot, Sessions};
 
-use crate::policy::{Decision, Policy, PolicyStore, ReloadOutcome, ReloadRefused, RequestFacts};
+use gavel_policy::{Decision, Policy, PolicyStore, ReloadOutcome, ReloadRefused, RequestFacts};
 
 /// Where Socket.IO (Engine.IO) is served.
 pub const SOCKET_IO_PATH: &str = "/api/socket.io";

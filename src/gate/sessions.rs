@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::policy::{FORWARDING_HEADERS, Origin};
+use gavel_policy::{FORWARDING_HEADERS, Origin};
 
 /// Engine.IO closes a session after ping interval + timeout (25 s + 20 s by default) without
 /// traffic; a binding idle for longer is forgotten.

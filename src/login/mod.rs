@@ -33,7 +33,7 @@ pub use mailer::{DevOutbox, Mail, MailError, Mailer, SmtpMailer};
 use crate::auction::deadlines::now_ms;
 use crate::auth::{JwtKeys, Role};
 use crate::db::entities::login_tokens;
-use crate::policy::{ConnScheme, PolicyStore, RequestFacts, Surface};
+use gavel_policy::{ConnScheme, PolicyStore, RequestFacts, Surface};
 
 pub const LINK_TTL: Duration = Duration::from_secs(15 * 60);
 pub const ACCESS_TTL: Duration = Duration::from_secs(15 * 60);

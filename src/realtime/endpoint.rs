@@ -37,10 +37,7 @@ impl<A: Adapter> SocketIoEndpoint<A> {
 
     fn upgrade(&self, req: Request) -> poem::Result<Response> {
         let Some(key) = req.headers().get(SEC_WEBSOCKET_KEY) else {
-            return Ok(Response::builder()
-                .status(StatusCode::BAD_REQUEST)
-                .content_type("application/json")
-                .body(r#"{"code":3,"message":"Bad request"}"#));
+            return Ok(crate::api::engine_io_error::bad_request());
         };
         let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
         let on_upgrade = req.take_upgrade()?;

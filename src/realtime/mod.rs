@@ -29,7 +29,7 @@ use crate::auction::service::Published;
 use crate::auth::{AuthError, Claims, JwtKeys};
 use crate::config::Limits;
 use crate::gate::{Gate, SOCKET_IO_PATH, SessionHandle};
-use crate::policy::{ConnScheme, RequestFacts, Surface};
+use gavel_policy::{ConnScheme, RequestFacts, Surface};
 
 pub const NAMESPACE: &str = "/auction";
 

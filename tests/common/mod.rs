@@ -121,7 +121,7 @@ pub async fn spawn_app_custom(
     let mut settings = Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         policy: path.clone(),
-        database_url: database_url.clone(),
+        database_url: database_url.clone().into(),
         jwt_secret: JwtSecret {
             value: SECRET.into(),
             generated: false,

@@ -36,7 +36,7 @@ pub(crate) fn glob_probe(glob: &OriginGlob) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::pattern::check;
+    use crate::pattern::check;
 
     fn regex(p: &str) -> Option<&'static str> {
         regex_probe(&check(p, 0).ok().unwrap())

@@ -7,7 +7,7 @@
 //! normalized and public origins, and near-miss hints for denials.
 //!
 //! ```
-//! use gavel::policy::{Policy, RequestFacts, Surface, ConnScheme, Verdict};
+//! use gavel_policy::{Policy, RequestFacts, Surface, ConnScheme, Verdict};
 //! use http::HeaderMap;
 //!
 //! let policy = Policy::from_source("inline.toml", r#"

@@ -415,7 +415,7 @@ fn parse_forwarded(value: &str) -> Result<Vec<Element>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::facts::{ConnScheme, Surface};
+    use crate::facts::{ConnScheme, Surface};
 
     fn proxies() -> TrustedProxies {
         TrustedProxies::new(

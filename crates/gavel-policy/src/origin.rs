@@ -7,7 +7,7 @@
 //! compared as a raw string and never "best-effort" repaired.
 //!
 //! ```
-//! use gavel::policy::Origin;
+//! use gavel_policy::Origin;
 //!
 //! let o = Origin::parse("HTTPS://Bücher.Example:443").unwrap();
 //! assert_eq!(o.as_str(), "https://xn--bcher-kva.example");

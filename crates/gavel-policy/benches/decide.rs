@@ -1,13 +1,13 @@
 //! `decide` with policies of 10, 1,000 and 10,000 rules (mixed exact, glob, regex), beside the
 //! naive baseline that tries the same rules one by one, in the same run.
 //!
-//!     cargo bench --bench decide
+//!     cargo bench -p gavel-policy --bench decide
 
 use std::hint::black_box;
 use std::net::IpAddr;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use gavel::policy::{ConnScheme, Policy, RequestFacts, Surface, Verdict};
+use gavel_policy::{ConnScheme, Policy, RequestFacts, Surface, Verdict};
 use http::HeaderMap;
 
 /// A policy of `n` rules: 40 % exact origins, 30 % globs, 30 % regexes.

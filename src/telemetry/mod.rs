@@ -1,4 +1,7 @@
-//! Structured logs with `tracing`: human-readable or JSON lines.
+//! Structured logs with `tracing`: human-readable or JSON lines, a span per request
+//! ([`request_span`]) and bounds on how many lines strangers can cause ([`Throttle`]).
+
+pub mod request_span;
 
 use tracing_subscriber::EnvFilter;
 
