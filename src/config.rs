@@ -111,7 +111,7 @@ pub struct Settings {
 }
 
 /// Everything a stranger on the network can make the server hold or do has a bound here
-/// (the `[limits]` table of the config file; the README lists the defaults).
+/// (the `[limits]` table of the config file; docs/security.md lists the defaults).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {

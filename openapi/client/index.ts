@@ -1,5 +1,5 @@
 // Gavel's typed API client: openapi-fetch over the types openapi-typescript generated from
-// openapi/openapi.json (schema.d.ts). See the README, "Frontends".
+// openapi/openapi.json (schema.d.ts). See docs/contract.md.
 import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "./schema";
 
