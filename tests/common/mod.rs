@@ -1,13 +1,17 @@
 //! One `spawn_app()` for black-box tests: a real server on a random port, its policy in a
 //! fresh temporary directory.
 
-#![allow(dead_code)]
+// Each test tier (domain, server, clients) uses part of these helpers.
+#![allow(dead_code, unused_imports)]
 
 pub mod binary;
 pub mod clients;
+mod eventually;
+
+pub use eventually::{eventually, eventually_blocking};
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gavel::auth::{JwtKeys, Role};
 use gavel::config::{JwtSecret, LogFormat, Settings};
@@ -77,87 +81,120 @@ impl Drop for TestApp {
     }
 }
 
+/// A server with `policy`, watching its file, on a fresh SQLite file: the usual test app.
 pub async fn spawn_app(policy: &str) -> TestApp {
-    spawn_app_with(policy, true).await
+    TestApp::builder(policy).spawn().await
 }
 
-/// Like [`spawn_app`]; `watch = false` leaves reloads to SIGHUP and the admin API.
-pub async fn spawn_app_with(policy: &str, watch: bool) -> TestApp {
-    spawn_app_on(policy, watch, Db::Sqlite).await
-}
-
-/// Like [`spawn_app_with`], on the database `db`.
-pub async fn spawn_app_on(policy: &str, watch: bool, db: Db) -> TestApp {
-    spawn_app_custom(policy, watch, db, |_| {}).await
-}
-
-/// Like [`spawn_app_on`], with the settings adjusted by `customize` before the server starts.
-pub async fn spawn_app_custom(
-    policy: &str,
+/// How a test wants its server: [`TestApp::builder`], then [`TestAppBuilder::spawn`].
+pub struct TestAppBuilder<'a> {
+    policy: &'a str,
     watch: bool,
     db: Db,
-    customize: impl FnOnce(&mut Settings),
-) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let (database_url, pg_database) = match db {
-        // A real SQLite file per test (WAL), as served.
-        Db::Sqlite => (
-            format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("gavel.db").display()
-            ),
-            None,
-        ),
-        Db::Postgres => {
-            let name = fresh_postgres().await;
-            (
-                format!("postgres://postgres@127.0.0.1:5432/{name}"),
-                Some(name),
-            )
+    customize: Box<dyn FnOnce(&mut Settings) + 'a>,
+}
+
+impl TestApp {
+    /// A server with `policy`; by default it watches the policy file and uses a fresh SQLite
+    /// file.
+    pub fn builder(policy: &str) -> TestAppBuilder<'_> {
+        TestAppBuilder {
+            policy,
+            watch: true,
+            db: Db::Sqlite,
+            customize: Box::new(|_| {}),
         }
-    };
-    let path = dir.path().join("policy.toml");
-    std::fs::write(&path, policy).unwrap();
-    let mut settings = Settings {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        policy: path.clone(),
-        database_url: database_url.clone().into(),
-        jwt_secret: JwtSecret {
-            value: SECRET.into(),
-            generated: false,
-        },
-        log_format: LogFormat::Text,
-        disconnect_denied_sessions: true,
-        watch_policy: watch,
-        reload_debounce: Duration::from_millis(50),
-        smtp_url: None,
-        mail_from: "Gavel <gavel@localhost>".into(),
-        web_root: clients::repo().join("web/dist"),
-        redis_url: None,
-        dev_outbox: true,
-        ops_bind: None,
-        limits: Default::default(),
-    };
-    customize(&mut settings);
-    let app = Application::build(&settings).await.expect("server starts");
-    let port = app.addr().port();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
-    TestApp {
-        database_url,
-        pg_database,
-        base: format!("http://127.0.0.1:{port}"),
-        port,
-        dir,
-        policy: path,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        keys: JwtKeys::new(SECRET.as_bytes()),
-        stop: Some(stop),
+    }
+}
+
+impl<'a> TestAppBuilder<'a> {
+    /// `false` leaves reloads to SIGHUP and the admin API.
+    pub fn watching(mut self, watch: bool) -> Self {
+        self.watch = watch;
+        self
+    }
+
+    /// On a fresh database of this kind.
+    pub fn on(mut self, db: Db) -> Self {
+        self.db = db;
+        self
+    }
+
+    /// Adjusts the settings before the server starts.
+    pub fn settings(mut self, customize: impl FnOnce(&mut Settings) + 'a) -> Self {
+        self.customize = Box::new(customize);
+        self
+    }
+
+    /// Builds and starts the server on a random port.
+    pub async fn spawn(self) -> TestApp {
+        let TestAppBuilder {
+            policy,
+            watch,
+            db,
+            customize,
+        } = self;
+        let dir = tempfile::tempdir().unwrap();
+        let (database_url, pg_database) = match db {
+            // A real SQLite file per test (WAL), as served.
+            Db::Sqlite => (
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("gavel.db").display()
+                ),
+                None,
+            ),
+            Db::Postgres => {
+                let name = fresh_postgres().await;
+                (
+                    format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                    Some(name),
+                )
+            }
+        };
+        let path = dir.path().join("policy.toml");
+        std::fs::write(&path, policy).unwrap();
+        let mut settings = Settings {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            policy: path.clone(),
+            database_url: database_url.clone().into(),
+            jwt_secret: JwtSecret {
+                value: SECRET.into(),
+                generated: false,
+            },
+            log_format: LogFormat::Text,
+            disconnect_denied_sessions: true,
+            watch_policy: watch,
+            reload_debounce: Duration::from_millis(50),
+            smtp_url: None,
+            mail_from: "Gavel <gavel@localhost>".into(),
+            web_root: clients::repo().join("web/dist"),
+            redis_url: None,
+            dev_outbox: true,
+            ops_bind: None,
+            limits: Default::default(),
+        };
+        customize(&mut settings);
+        let app = Application::build(&settings).await.expect("server starts");
+        let port = app.addr().port();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            database_url,
+            pg_database,
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            dir,
+            policy: path,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            keys: JwtKeys::new(SECRET.as_bytes()),
+            stop: Some(stop),
+        }
     }
 }
 
@@ -229,25 +266,6 @@ impl TestApp {
             .send()
             .await
             .unwrap()
-    }
-
-    /// Polls `check` until it holds or `deadline` passes; no fixed sleeps.
-    pub async fn eventually<F, Fut>(&self, what: &str, deadline: Duration, mut check: F)
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = bool>,
-    {
-        let start = Instant::now();
-        loop {
-            if check().await {
-                return;
-            }
-            assert!(
-                start.elapsed() < deadline,
-                "{what}: not within {deadline:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
     }
 
     /// A GET without credentials, its body read as JSON.

@@ -3,7 +3,7 @@
 //! browser contexts run an auction to the end, one of them knocked offline for 5 s; from an
 //! origin the policy denies, the page says so and the server logs why.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

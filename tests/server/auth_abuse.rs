@@ -2,7 +2,7 @@
 //! replayed refresh token revokes its family, and login-link limits a stranger cannot turn
 //! into someone else's lockout (in the process and shared through Redis).
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

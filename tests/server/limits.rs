@@ -3,7 +3,7 @@
 //! listener), request bodies, Engine.IO payloads and sessions, log lines, the development
 //! outbox. Each test fails on a server without the bound.
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;

@@ -3,13 +3,13 @@
 //! browser's own CORS checks succeed when the policy allows the page's origin and fail when
 //! it does not.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;
 
 use common::clients::{Driven, js_dir};
-use common::{policy_allowing, spawn_app_with};
+use common::{TestApp, policy_allowing};
 use gavel::auth::Role;
 
 fn free_port() -> u16 {
@@ -43,7 +43,7 @@ async fn run_page(app: &common::TestApp, page_port: u16) -> serde_json::Value {
 async fn chromium_succeeds_when_allowed_and_fails_when_denied() {
     let page_port = free_port();
     let page_origin = format!("http://127.0.0.1:{page_port}");
-    let app = spawn_app_with(&policy_allowing(&[&page_origin]), false).await;
+    let app = TestApp::builder(&policy_allowing(&[&page_origin])).watching(false).spawn().await;
 
     let allowed = run_page(&app, page_port).await;
     assert_eq!(allowed["fetch"]["ok"], true, "{allowed}");

@@ -1,8 +1,8 @@
 //! The gate over plain HTTP, against a real server on a random port.
 
-mod common;
+use crate::common;
 
-use common::{policy_allowing, spawn_app, spawn_app_with};
+use common::{TestApp, policy_allowing, spawn_app};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -61,7 +61,7 @@ async fn actual_request_from_an_allowed_origin_gets_cors_headers() {
 
 #[tokio::test]
 async fn denied_and_malformed_origins_get_problem_json_and_never_reach_the_handler() {
-    let app = spawn_app_with(&policy_allowing(&[APP]), false).await;
+    let app = TestApp::builder(&policy_allowing(&[APP])).watching(false).spawn().await;
     // Preflight and actual request from a denied origin.
     let resp = app
         .client

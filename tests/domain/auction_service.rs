@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-mod common;
+use crate::common;
 
 use gavel::auction::history::BidCursor;
 use gavel::auction::service::{AuctionService, ServiceError};

@@ -2,13 +2,13 @@
 //! (socketioxide-redis), so a client on either sees what was committed on the other — once,
 //! in `seq` order — and the deadlines armed on both close each lot exactly once.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;
 
 use common::clients::{Driven, js_dir};
-use common::{Db, TestApp, drop_postgres, fresh_postgres, policy_allowing, spawn_app_custom};
+use common::{TestApp, drop_postgres, fresh_postgres, policy_allowing};
 use gavel::auth::Role;
 use serde_json::{Value, json};
 
@@ -21,12 +21,13 @@ const SHARED_REDIS: &str = "redis://127.0.0.1:6379";
 /// file each).
 async fn two_nodes(policy: &str, database: Option<&str>, redis: &str) -> (TestApp, TestApp) {
     let node = || {
-        spawn_app_custom(policy, false, Db::Sqlite, |s| {
+        TestApp::builder(policy).watching(false).settings(|s| {
             if let Some(url) = database {
                 s.database_url = url.to_owned().into();
             }
             s.redis_url = Some(redis.to_owned().into());
         })
+        .spawn()
     };
     (node().await, node().await)
 }
@@ -203,9 +204,10 @@ async fn login_rate_limits_hold_across_nodes() {
 async fn login_limits_fall_back_to_the_process_when_redis_dies() {
     let socket = tempfile::tempdir().unwrap();
     let redis = OwnRedis::start(socket.path()).await;
-    let app = spawn_app_custom(&policy_behind_proxy(), false, Db::Sqlite, |s| {
+    let app = TestApp::builder(&policy_behind_proxy()).watching(false).settings(|s| {
         s.redis_url = Some(OwnRedis::url(socket.path()).into());
     })
+    .spawn()
     .await;
     let ready: Value = app.get_json("/readyz").await;
     assert_eq!(
@@ -246,14 +248,10 @@ impl OwnRedis {
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server (Debian's redis-server package) runs");
-        let started = std::time::Instant::now();
-        while tokio::net::UnixStream::connect(&path).await.is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "redis-server did not listen"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        common::eventually("redis-server listens", Duration::from_secs(10), || async {
+            tokio::net::UnixStream::connect(&path).await.is_ok()
+        })
+        .await;
         Self { child }
     }
 
@@ -307,7 +305,7 @@ async fn rooms_survive_redis_going_away() {
     drop(redis);
     let redis = OwnRedis::start(socket.path()).await;
     for app in [&one, &two] {
-        app.eventually(
+        common::eventually(
             "the node is connected to Redis again",
             Duration::from_secs(30),
             || async {

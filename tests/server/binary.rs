@@ -1,10 +1,10 @@
 //! The `gavel` binary as operators run it: start-up, SIGHUP, graceful shutdown, the OpenAPI
 //! document.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::binary::Server;
 
@@ -63,14 +63,9 @@ fn sighup_reloads_and_sigterm_shuts_down_gracefully() {
             .unwrap()
             .success()
     );
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while status(server.port, "https://b.example") != 200 {
-        assert!(
-            Instant::now() < deadline,
-            "SIGHUP did not reload within a second"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::eventually_blocking("SIGHUP reloads the policy", Duration::from_secs(1), || {
+        status(server.port, "https://b.example") == 200
+    });
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -251,25 +246,15 @@ fn sigkill_during_an_open_lot_loses_nothing_and_the_deadline_is_rearmed() {
     );
     // The re-armed deadline closes the lot; a client resyncs with the events after its seq.
     let last_seen = before["seq"].as_i64().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let missed = loop {
-        let (_, events) = call(
-            restarted.port,
-            "GET",
-            &format!("/api/auctions/{id}/events?after_seq={last_seen}"),
-            "comm",
-            None,
-        );
+    let after = format!("/api/auctions/{id}/events?after_seq={last_seen}");
+    let what = "the re-armed deadline closes the lot";
+    let missed = common::eventually_blocking(what, Duration::from_secs(20), || {
+        let (_, events) = call(restarted.port, "GET", &after, "comm", None);
         let list = events["events"].as_array().cloned().unwrap_or_default();
-        if list.iter().any(|e| e["event"]["kind"] == "lot_sold") {
-            break list;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the re-armed deadline never closed the lot"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+        list.iter()
+            .any(|e| e["event"]["kind"] == "lot_sold")
+            .then_some(list)
+    });
     assert_eq!(missed[0]["seq"], last_seen + 1, "gapless after the restart");
     let sold = missed
         .iter()

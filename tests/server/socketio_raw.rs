@@ -1,7 +1,7 @@
 //! The seed incident over raw Engine.IO HTTP: a polling handshake without `Origin`, then the
 //! POSTs of the same session with one.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, spawn_app};
 use gavel::auth::Role;

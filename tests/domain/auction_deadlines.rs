@@ -1,7 +1,8 @@
 //! Deadlines on the real clock: lots close and nominations happen by themselves, and a restart
 //! re-arms every open deadline from the database.
 
-use std::time::{Duration, Instant};
+use crate::common;
+use std::time::Duration;
 
 use gavel::auction::deadlines::{Deadlines, now_ms};
 use gavel::auction::service::AuctionService;
@@ -28,18 +29,11 @@ async fn service(url: &str) -> AuctionService {
 }
 
 async fn wait_for<F: Fn(&[(i64, Event)]) -> bool>(s: &AuctionService, id: i64, what: &str, f: F) {
-    let start = Instant::now();
-    loop {
-        let events = s.events_after(id, 0).await.unwrap();
-        if f(&events) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "{what}: not within 10 s; {events:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let what = format!("{what} (events of auction {id})");
+    common::eventually(&what, Duration::from_secs(10), || async {
+        f(&s.events_after(id, 0).await.unwrap())
+    })
+    .await
 }
 
 fn count(events: &[(i64, Event)], pred: fn(&Event) -> bool) -> usize {

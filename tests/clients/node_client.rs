@@ -1,13 +1,13 @@
 //! The official `socket.io-client` (npm, v4) from Node against a real server: both transports,
 //! acks, broadcasts, denied origins, bad tokens, and a reload that revokes an open socket.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;
 
 use common::clients::{Driven, js_dir};
-use common::{policy_allowing, spawn_app_with};
+use common::{TestApp, policy_allowing};
 use gavel::auth::Role;
 
 const ALLOWED: &str = "http://localhost:5173";
@@ -24,7 +24,7 @@ fn node(args: &[&str]) -> Driven {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_io_client_connects_acks_and_is_refused_where_it_must_be() {
-    let app = spawn_app_with(&policy_allowing(&[ALLOWED]), false).await;
+    let app = TestApp::builder(&policy_allowing(&[ALLOWED])).watching(false).spawn().await;
     let token = app.keys.mint("ann", Role::User, Duration::from_secs(300));
     let base = app.base.clone();
     let auction = app.create_auction("ann").await.to_string();
@@ -67,7 +67,7 @@ async fn socket_io_client_connects_acks_and_is_refused_where_it_must_be() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_that_denies_its_origin_disconnects_an_open_socket() {
-    let app = spawn_app_with(&policy_allowing(&[ALLOWED]), false).await;
+    let app = TestApp::builder(&policy_allowing(&[ALLOWED])).watching(false).spawn().await;
     let token = app.keys.mint("ann", Role::User, Duration::from_secs(300));
     let base = app.base.clone();
     let mut client = tokio::task::spawn_blocking(move || {

@@ -2,7 +2,7 @@
 //! tokens — expired, forged, `alg: none`, wrong audience, not yet valid (`nbf`) — refused on
 //! REST and on Socket.IO.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -382,24 +382,16 @@ async fn with_smtp_configured_the_link_is_mailed_and_the_outbox_is_gone() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("aiosmtpd starts");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "aiosmtpd did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let app = common::spawn_app_custom(
-        &policy_allowing(&[FRONTEND]),
-        true,
-        common::Db::Sqlite,
-        |s| {
+    common::eventually_blocking("aiosmtpd listens", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let app = TestApp::builder(&policy_allowing(&[FRONTEND]))
+        .settings(|s| {
             s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
             s.mail_from = "Gavel <login@gavel.test>".into();
-        },
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     let (status, body, _) = request_link(&app, "erin@example.com", FRONTEND).await;
     assert_eq!(status, 202, "{body}");
     let resp = app.client.get(app.url("/dev/outbox")).send().await.unwrap();

@@ -1,19 +1,19 @@
 //! python-socketio (the seed app's stack, pip) against a real server.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;
 
 use common::clients::{Driven, python, repo};
-use common::{policy_allowing, spawn_app_with};
+use common::{TestApp, policy_allowing};
 use gavel::auth::Role;
 
 const ALLOWED: &str = "http://localhost:5173";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_socketio_on_both_transports() {
-    let app = spawn_app_with(&policy_allowing(&[ALLOWED]), false).await;
+    let app = TestApp::builder(&policy_allowing(&[ALLOWED])).watching(false).spawn().await;
     let token = app.keys.mint("py", Role::User, Duration::from_secs(300));
     let base = app.base.clone();
     let auction = app.create_auction("py").await.to_string();

@@ -1,7 +1,7 @@
 //! API conformance: schemathesis (pip, in `.venv`) against the running server's own OpenAPI
 //! document: no 5xx, and every status, content type, header and body as documented.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

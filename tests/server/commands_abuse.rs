@@ -3,7 +3,7 @@
 //! a bounded number of rows while another member's `time:sync` keeps answering; a 1 MiB
 //! `client_bid_id` and other malformed commands are refused as `bad_request` and write nothing.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! The auction REST API against a real server (SQLite in memory): membership, the rules'
 //! refusals as problem+json, idempotent bids, events by seq.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,13 +3,13 @@
 //! the official `socket.io-client` with a spectator who drops off and resyncs by `seq`; bursts of
 //! concurrent bidders over Socket.IO.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;
 
 use common::clients::{Driven, js_dir};
-use common::{Db, TestApp, policy_allowing, spawn_app_on};
+use common::{Db, TestApp, policy_allowing};
 use gavel::auction::{Auction, Command as Cmd, Event, Phase, Settings};
 use gavel::auth::Role;
 use serde_json::{Value, json};
@@ -143,7 +143,7 @@ async fn assert_replay_matches(app: &TestApp, id: i64, initial: Auction) -> Valu
 }
 
 async fn full_auction(db: Db) {
-    let app = spawn_app_on(&policy_allowing(&[ORIGIN]), false, db).await;
+    let app = TestApp::builder(&policy_allowing(&[ORIGIN])).watching(false).on(db).spawn().await;
     let (teams, slots) = (4, 3);
     let id = create(&app, teams, slots, 2).await;
     let (status, invitation) = app
@@ -262,7 +262,7 @@ async fn full_auction(db: Db) {
 
 /// The same strategy as `auction_full.mjs`, played through REST alone (polling the state).
 async fn full_auction_over_rest(db: Db) {
-    let app = spawn_app_on(&policy_allowing(&[ORIGIN]), false, db).await;
+    let app = TestApp::builder(&policy_allowing(&[ORIGIN])).watching(false).on(db).spawn().await;
     let (teams, slots) = (4usize, 3u32);
     let id = create(&app, teams, 1, 2 + 2 * teams).await;
     let at = |p: &str| format!("/api/auctions/{id}{p}");
@@ -356,14 +356,12 @@ async fn full_auction_over_rest(db: Db) {
         }
         // Wait for the next change (a deadline closes the lot): poll the state's seq.
         let seq = state["seq"].as_i64().unwrap();
-        loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        common::eventually(&format!("a change after seq {seq}"), left, || async {
             let (_, now) = app.call("comm", "GET", &at("/state"), None).await;
-            if now["seq"].as_i64().unwrap() > seq || now["state"]["phase"] != *phase {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "stuck at seq {seq}");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+            now["seq"].as_i64().unwrap() > seq || now["state"]["phase"] != *phase
+        })
+        .await;
     }
     let (expected, expected_bids) = simulate(teams, slots);
     assert_eq!(bids, expected_bids);
@@ -402,7 +400,7 @@ async fn a_full_auction_over_socket_io_on_postgres() {
 
 /// N managers bid at once on every lot; every client must have seen the same gapless events.
 async fn bursts(db: Db, n: usize, lots: u64) {
-    let app = spawn_app_on(&policy_allowing(&[ORIGIN]), false, db).await;
+    let app = TestApp::builder(&policy_allowing(&[ORIGIN])).watching(false).on(db).spawn().await;
     let slots = 2;
     let id = create(&app, n, slots, 2).await;
     let managers: Vec<String> = (0..n).map(|i| token(&app, &format!("m{i}"))).collect();

@@ -1,10 +1,10 @@
 //! The admin API and hot reload against a real server.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{policy_allowing, spawn_app, spawn_app_with};
+use common::{TestApp, policy_allowing, spawn_app};
 use gavel::auth::Role;
 use serde_json::Value;
 
@@ -96,7 +96,7 @@ async fn explain_returns_the_decision() {
 
 #[tokio::test]
 async fn reload_through_the_api_and_refused_reloads() {
-    let app = spawn_app_with(&policy_allowing(&[A]), false).await;
+    let app = TestApp::builder(&policy_allowing(&[A])).watching(false).spawn().await;
     let r: Value = app.reload().await.json().await.unwrap();
     assert_eq!(r["outcome"], "unchanged");
 
@@ -172,7 +172,7 @@ async fn file_edits_in_place_and_saves_by_rename_reload_within_a_second() {
     let app = spawn_app(&policy_allowing(&[A])).await;
     assert_eq!(app.status_for(B).await, 403);
     std::fs::write(&app.policy, policy_allowing(&[B])).unwrap();
-    app.eventually("edit in place", SECOND, || async {
+    common::eventually("edit in place", SECOND, || async {
         app.status_for(B).await == 200
     })
     .await;
@@ -181,7 +181,7 @@ async fn file_edits_in_place_and_saves_by_rename_reload_within_a_second() {
     let tmp = app.dir.path().join(".policy.toml.swp");
     std::fs::write(&tmp, policy_allowing(&[A])).unwrap();
     std::fs::rename(&tmp, &app.policy).unwrap();
-    app.eventually("save by rename", SECOND, || async {
+    common::eventually("save by rename", SECOND, || async {
         app.status_for(A).await == 200
     })
     .await;
@@ -189,13 +189,13 @@ async fn file_edits_in_place_and_saves_by_rename_reload_within_a_second() {
 
     // Deleting the file keeps the last good policy; writing it again reloads.
     std::fs::remove_file(&app.policy).unwrap();
-    app.eventually("failure recorded", SECOND, || async {
+    common::eventually("failure recorded", SECOND, || async {
         policy_status(&app).await["failures"].as_u64().unwrap() >= 1
     })
     .await;
     assert_eq!(app.status_for(A).await, 200);
     std::fs::write(&app.policy, policy_allowing(&[B])).unwrap();
-    app.eventually("re-created file", SECOND, || async {
+    common::eventually("re-created file", SECOND, || async {
         app.status_for(B).await == 200
     })
     .await;
@@ -222,7 +222,7 @@ async fn configmap_style_symlink_swap_reloads() {
     std::fs::write(root.join("..v2/policy.toml"), policy_allowing(&[B])).unwrap();
     symlink("..v2", root.join("..data_tmp")).unwrap();
     std::fs::rename(root.join("..data_tmp"), root.join("..data")).unwrap();
-    app.eventually("symlink swap", SECOND, || async {
+    common::eventually("symlink swap", SECOND, || async {
         app.status_for(B).await == 200
     })
     .await;
@@ -232,7 +232,7 @@ async fn configmap_style_symlink_swap_reloads() {
 /// Requests during 50 reloads only ever see the verdicts one of the two policies gives.
 #[tokio::test]
 async fn concurrent_requests_during_fifty_reloads() {
-    let app = std::sync::Arc::new(spawn_app_with(&policy_allowing(&[A]), false).await);
+    let app = std::sync::Arc::new(TestApp::builder(&policy_allowing(&[A])).watching(false).spawn().await);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut loads = Vec::new();
     for _ in 0..4 {
@@ -276,7 +276,7 @@ async fn concurrent_requests_during_fifty_reloads() {
 /// the status keeps the first refusal's error until the file changes.
 #[tokio::test]
 async fn a_refused_file_is_counted_once_until_it_changes() {
-    let app = spawn_app_with(&policy_allowing(&[A]), false).await;
+    let app = TestApp::builder(&policy_allowing(&[A])).watching(false).spawn().await;
     std::fs::write(
         &app.policy,
         "version = 1\n[[allow]]\nexact = \"https://c.example/\"\n",

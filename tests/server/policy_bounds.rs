@@ -2,7 +2,7 @@
 //! file is compiled and logged once, whatever else happens in its directory; `/metrics` stays
 //! small whatever the rule names and the traffic.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::mpsc::Receiver;
@@ -155,7 +155,7 @@ async fn metrics_stay_small_whatever_the_rule_names_and_traffic() {
             name(i)
         ));
     }
-    let app = common::spawn_app_with(&source, false).await;
+    let app = common::TestApp::builder(&source).watching(false).spawn().await;
     for i in 0..RULES {
         let origin = format!("https://app{i}.example.com");
         assert_eq!(app.status_for(&origin).await, 200, "{origin}");
