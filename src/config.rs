@@ -201,17 +201,7 @@ impl Settings {
     ) -> Result<Self, ConfigError> {
         let file = match config {
             None => FileConfig::default(),
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
-                toml::from_str(&text).map_err(|e| {
-                    let at = e
-                        .span()
-                        .map(|s| gavel_policy::Location::at(path, &text, s.start).to_string())
-                        .unwrap_or_else(|| path.display().to_string());
-                    ConfigError::Parse(PathBuf::from(at), e.message().trim().to_owned())
-                })?
-            }
+            Some(path) => FileConfig::read(path)?,
         };
         let bind_text = env("GAVEL_BIND")
             .or(file.bind)
@@ -223,21 +213,7 @@ impl Settings {
             Some(v) => v.parse().map_err(ConfigError::Invalid)?,
             None => file.log_format.unwrap_or(LogFormat::Text),
         };
-        let jwt_secret = match env("GAVEL_JWT_SECRET").or(file.jwt_secret) {
-            Some(value) if value.len() < 32 => {
-                return Err(ConfigError::Invalid(
-                    "the JWT secret must be at least 32 bytes".to_owned(),
-                ));
-            }
-            Some(value) => JwtSecret {
-                value,
-                generated: false,
-            },
-            None => JwtSecret {
-                value: random_secret(),
-                generated: true,
-            },
-        };
+        let jwt_secret = JwtSecret::configured(env("GAVEL_JWT_SECRET").or(file.jwt_secret))?;
         let ops_bind = match env("GAVEL_OPS_BIND").or(file.ops_bind) {
             None => None,
             Some(text) => Some(text.parse().map_err(|_| {
@@ -276,6 +252,40 @@ impl Settings {
                 None => file.dev_outbox.unwrap_or(false),
             },
         })
+    }
+}
+
+impl FileConfig {
+    /// The config file, with `file:line:col` on a syntax or type error.
+    fn read(path: &Path) -> Result<Self, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
+        toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| gavel_policy::Location::at(path, &text, s.start).to_string())
+                .unwrap_or_else(|| path.display().to_string());
+            ConfigError::Parse(PathBuf::from(at), e.message().trim().to_owned())
+        })
+    }
+}
+
+impl JwtSecret {
+    /// The configured secret (32 bytes or more), or a random one for this process.
+    fn configured(value: Option<String>) -> Result<Self, ConfigError> {
+        match value {
+            Some(value) if value.len() < 32 => Err(ConfigError::Invalid(
+                "the JWT secret must be at least 32 bytes".to_owned(),
+            )),
+            Some(value) => Ok(Self {
+                value,
+                generated: false,
+            }),
+            None => Ok(Self {
+                value: random_secret(),
+                generated: true,
+            }),
+        }
     }
 }
 

@@ -7,10 +7,10 @@ use poem::http::header::{ACCESS_CONTROL_REQUEST_METHOD, CONNECTION, UPGRADE};
 use poem::http::{Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
-use super::{Check, Gate, SOCKET_IO_PATH, SessionHandle, cors};
+use super::{Check, Gate, SOCKET_IO_PATH, SessionHandle, SessionSlot, cors};
 use crate::api::engine_io_error::{self, EngineIoCode};
 use crate::api::problem::{self, Problem};
-use gavel_policy::{ConnScheme, Decision, Reason, RequestFacts, Surface};
+use gavel_policy::{ConnScheme, Decision, Policy, Reason, RequestFacts, Surface};
 
 /// Wraps an endpoint so that every request is decided first.
 pub struct GateMiddleware {
@@ -162,6 +162,61 @@ fn handshake_sid(body: &[u8]) -> Option<String> {
     Some(text[start..start + end].to_owned())
 }
 
+/// A polling handshake's binding, registered under its `sid` once the answer names it.
+type Opened = Option<(SessionHandle, SessionSlot)>;
+
+impl<E> GateEndpoint<E> {
+    /// Engine.IO: later requests of a session must show its origin; a handshake opens a binding
+    /// (within the session caps) that the socket created from it finds in the request's
+    /// extensions.
+    fn bind_session(
+        &self,
+        req: &mut Request,
+        policy: &Policy,
+        decision: &Decision,
+        surface: Surface,
+    ) -> Result<Opened, Box<Response>> {
+        let peer = decision.peer;
+        if let Some(sid) = engine_sid(req) {
+            let check =
+                self.gate
+                    .sessions
+                    .check(&sid, decision.origin.as_ref(), peer, req.headers());
+            if let Check::Mismatch { bound } = check {
+                return Err(Box::new(session_mismatch(&self.gate, &bound, decision)));
+            }
+            return Ok(None);
+        }
+        // One IPv6 host holds a whole /64: the cap is per network.
+        let client = crate::login::link_limits::network(&client_of(req, policy, decision));
+        let slot = match self.gate.sessions.open_slot(&client) {
+            Ok(slot) => slot,
+            Err(cap) => return Err(Box::new(too_many_sessions(&self.gate, cap, &client))),
+        };
+        let handle = SessionHandle::new(decision.origin.clone(), peer, req.headers());
+        req.extensions_mut().insert(handle.clone());
+        req.extensions_mut().insert(slot.clone());
+        Ok((surface == Surface::PollingGet).then_some((handle, slot)))
+    }
+}
+
+/// The client address as the trusted proxies report it (the peer without them); the decision
+/// computes it only when a rule needed it.
+fn client_of(req: &Request, policy: &Policy, decision: &Decision) -> String {
+    if let Some(client) = &decision.proxy.client {
+        return client.clone();
+    }
+    let facts = RequestFacts {
+        headers: req.headers(),
+        peer: decision.peer,
+        scheme: ConnScheme::Http,
+        surface: decision.surface,
+        path: req.uri().path(),
+    };
+    let (_, proxy) = policy.trusted_proxies.public_origin(&facts);
+    proxy.client.unwrap_or_else(|| decision.peer.to_string())
+}
+
 impl<E: Endpoint> Endpoint for GateEndpoint<E> {
     type Output = Response;
 
@@ -190,52 +245,14 @@ impl<E: Endpoint> Endpoint for GateEndpoint<E> {
             return Ok(resp);
         }
 
-        // Engine.IO: later requests of a session must show its origin; a handshake opens a
-        // binding that the socket created from it can find in the request's extensions.
-        let mut opened = None;
-        if socket_io {
-            match engine_sid(&req) {
-                Some(sid) => {
-                    let check = self.gate.sessions.check(
-                        &sid,
-                        decision.origin.as_ref(),
-                        peer,
-                        req.headers(),
-                    );
-                    if let Check::Mismatch { bound } = check {
-                        return Ok(session_mismatch(&self.gate, &bound, &decision));
-                    }
-                }
-                None => {
-                    // The client address as the trusted proxies report it (the peer without
-                    // them); the decision computes it only when a rule needed it.
-                    let client = match &decision.proxy.client {
-                        Some(client) => client.clone(),
-                        None => {
-                            let facts = RequestFacts {
-                                headers: req.headers(),
-                                peer,
-                                scheme: ConnScheme::Http,
-                                surface,
-                                path: &path,
-                            };
-                            let (_, proxy) = policy.trusted_proxies.public_origin(&facts);
-                            proxy.client.unwrap_or_else(|| peer.to_string())
-                        }
-                    };
-                    // One IPv6 host holds a whole /64: the cap is per network.
-                    let client = crate::login::link_limits::network(&client);
-                    let slot = match self.gate.sessions.open_slot(&client) {
-                        Ok(slot) => slot,
-                        Err(cap) => return Ok(too_many_sessions(&self.gate, cap, &client)),
-                    };
-                    let handle = SessionHandle::new(decision.origin.clone(), peer, req.headers());
-                    req.extensions_mut().insert(handle.clone());
-                    req.extensions_mut().insert(slot.clone());
-                    opened = (surface == Surface::PollingGet).then_some((handle, slot));
-                }
+        let opened = if socket_io {
+            match self.bind_session(&mut req, &policy, &decision, surface) {
+                Ok(opened) => opened,
+                Err(refused) => return Ok(*refused),
             }
-        }
+        } else {
+            None
+        };
 
         let sent_origin = req.headers().get(poem::http::header::ORIGIN).cloned();
         let mut resp = match self.inner.call(req).await {

@@ -33,7 +33,7 @@ pub use mailer::{DevOutbox, Mail, MailError, Mailer, SmtpMailer};
 use crate::auction::deadlines::now_ms;
 use crate::auth::{JwtKeys, Role};
 use crate::db::entities::login_tokens;
-use gavel_policy::{ConnScheme, PolicyStore, RequestFacts, Surface};
+use gavel_policy::{ConnScheme, Policy, PolicyStore, RequestFacts, Surface};
 
 pub const LINK_TTL: Duration = Duration::from_secs(15 * 60);
 pub const ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
@@ -80,6 +80,69 @@ pub struct LoginService {
     limits: LinkLimits,
 }
 
+/// A login redirect: an http(s) URL without credentials and without a `token` parameter.
+fn redirect_link(redirect: &str) -> Result<url::Url, LoginError> {
+    let link = url::Url::parse(redirect)
+        .map_err(|e| LoginError::InvalidRedirect(format!("redirect: {e}")))?;
+    if !matches!(link.scheme(), "http" | "https")
+        || !link.username().is_empty()
+        || link.password().is_some()
+        || link.host().is_none()
+    {
+        return Err(LoginError::InvalidRedirect(
+            "redirect must be an http(s) URL without credentials".into(),
+        ));
+    }
+    if link.query_pairs().any(|(k, _)| k == "token") {
+        // The page reads the first `token`: a planted one would sign the user in as someone
+        // else.
+        return Err(LoginError::InvalidRedirect(
+            "redirect must not carry a `token` parameter".into(),
+        ));
+    }
+    Ok(link)
+}
+
+/// The same decision the gate makes, for a request from the redirect's origin — with only the
+/// `Origin` header: `Host` and forwarding headers come from whoever asks for the link, so a
+/// `same_origin` rule must not be able to approve an origin they name. Only the policy's
+/// explicit allow rules approve a login redirect.
+fn approve_redirect(policy: &Policy, link: &url::Url, peer: IpAddr) -> Result<(), LoginError> {
+    let origin = link.origin().ascii_serialization();
+    let mut origin_only = HeaderMap::new();
+    origin_only.insert(
+        http::header::ORIGIN,
+        HeaderValue::from_str(&origin).map_err(|e| LoginError::InvalidRedirect(e.to_string()))?,
+    );
+    let decision = policy.decide(&RequestFacts {
+        headers: &origin_only,
+        peer,
+        scheme: ConnScheme::Http,
+        surface: Surface::Http,
+        path: "/api/auth/magic-link",
+    });
+    if decision.is_allowed() {
+        return Ok(());
+    }
+    tracing::warn!(%origin, reason = ?decision.reason, "login link refused: redirect origin denied");
+    Err(LoginError::RedirectDenied {
+        origin,
+        detail: decision.summary(),
+    })
+}
+
+/// The client's address as the trusted proxies report it (the peer without them).
+fn client_address(policy: &Policy, from: &Requester<'_>) -> String {
+    let (_, proxy) = policy.trusted_proxies.public_origin(&RequestFacts {
+        headers: from.headers,
+        peer: from.peer,
+        scheme: ConnScheme::Http,
+        surface: Surface::Http,
+        path: "/api/auth/magic-link",
+    });
+    proxy.client.unwrap_or_else(|| from.peer.to_string())
+}
+
 impl LoginService {
     /// `shared_limits`: the Redis store when several processes serve logins, so the rate
     /// limits hold across them; `None` keeps them in this process.
@@ -103,7 +166,9 @@ impl LoginService {
         &self.mailer
     }
 
-    /// Sends a login link for `email` that leads to `redirect` (with `?token=…`).
+    /// Sends a login link for `email` that leads to `redirect` (with `?token=…`): the redirect
+    /// must be a plain http(s) URL whose origin the policy's allow rules approve, and the
+    /// email and the client's address within their rate limits.
     pub async fn request_link(
         &self,
         email: &str,
@@ -111,59 +176,10 @@ impl LoginService {
         from: Requester<'_>,
     ) -> Result<(), LoginError> {
         let email = Email::parse(email).map_err(LoginError::InvalidEmail)?;
-        let mut link = url::Url::parse(redirect)
-            .map_err(|e| LoginError::InvalidRedirect(format!("redirect: {e}")))?;
-        if !matches!(link.scheme(), "http" | "https")
-            || !link.username().is_empty()
-            || link.password().is_some()
-            || link.host().is_none()
-        {
-            return Err(LoginError::InvalidRedirect(
-                "redirect must be an http(s) URL without credentials".into(),
-            ));
-        }
-        if link.query_pairs().any(|(k, _)| k == "token") {
-            // The page reads the first `token`: a planted one would sign the user in as someone
-            // else.
-            return Err(LoginError::InvalidRedirect(
-                "redirect must not carry a `token` parameter".into(),
-            ));
-        }
-        let origin = link.origin().ascii_serialization();
-        // The same decision the gate makes, for a request from the redirect's origin — with
-        // only the `Origin` header: `Host` and forwarding headers come from whoever asks for the
-        // link, so a `same_origin` rule must not be able to approve an origin they name. Only
-        // the policy's explicit allow rules approve a login redirect.
-        let mut origin_only = HeaderMap::new();
-        origin_only.insert(
-            http::header::ORIGIN,
-            HeaderValue::from_str(&origin)
-                .map_err(|e| LoginError::InvalidRedirect(e.to_string()))?,
-        );
+        let mut link = redirect_link(redirect)?;
         let policy = self.policy.current();
-        let decision = policy.decide(&RequestFacts {
-            headers: &origin_only,
-            peer: from.peer,
-            scheme: ConnScheme::Http,
-            surface: Surface::Http,
-            path: "/api/auth/magic-link",
-        });
-        if !decision.is_allowed() {
-            tracing::warn!(%origin, reason = ?decision.reason, "login link refused: redirect origin denied");
-            return Err(LoginError::RedirectDenied {
-                origin,
-                detail: decision.summary(),
-            });
-        }
-        // The client's address as the trusted proxies report it (the peer without them).
-        let (_, proxy) = policy.trusted_proxies.public_origin(&RequestFacts {
-            headers: from.headers,
-            peer: from.peer,
-            scheme: ConnScheme::Http,
-            surface: Surface::Http,
-            path: "/api/auth/magic-link",
-        });
-        let client = proxy.client.unwrap_or_else(|| from.peer.to_string());
+        approve_redirect(&policy, &link, from.peer)?;
+        let client = client_address(&policy, &from);
         if let Err((limit, wait)) = self.limits.check(email.as_str(), &client).await {
             let retry_after = wait.as_secs_f64().ceil().max(1.0) as u64;
             tracing::debug!(%client, limit, retry_after, "login link refused: rate limited");

@@ -84,4 +84,3 @@ pub(super) fn summarize_suppressed_lines(gate: &Arc<Gate>) {
         }
     });
 }
-

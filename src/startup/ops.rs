@@ -93,7 +93,10 @@ pub(super) fn no_page() -> poem::Response {
 /// links, so it answers only requests addressed to a loopback host (a forged or rebinding DNS
 /// name gets 404) and is mounted outside the gate: no CORS header ever lets another page read it.
 #[handler]
-pub(super) fn outbox(req: &poem::Request, login: Data<&Arc<crate::login::LoginService>>) -> poem::Response {
+pub(super) fn outbox(
+    req: &poem::Request,
+    login: Data<&Arc<crate::login::LoginService>>,
+) -> poem::Response {
     let host = req
         .headers()
         .get(poem::http::header::HOST)
@@ -126,4 +129,3 @@ pub(super) fn metrics(gate: Data<&Arc<Gate>>) -> impl IntoResponse {
         .render()
         .with_content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
 }
-

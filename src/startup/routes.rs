@@ -116,7 +116,6 @@ pub(super) async fn listeners(
     Ok((public, Some((ops, app))))
 }
 
-
 /// The public listener's endpoint: every route behind the gate, the development outbox
 /// beside it (it must never answer with CORS headers), body limits around both.
 pub(super) fn public_app(
@@ -138,4 +137,3 @@ pub(super) fn public_app(
         .with(RequestSpan::new(data.gate.store.clone()))
         .boxed()
 }
-

@@ -143,7 +143,11 @@ async fn assert_replay_matches(app: &TestApp, id: i64, initial: Auction) -> Valu
 }
 
 async fn full_auction(db: Db) {
-    let app = TestApp::builder(&policy_allowing(&[ORIGIN])).watching(false).on(db).spawn().await;
+    let app = TestApp::builder(&policy_allowing(&[ORIGIN]))
+        .watching(false)
+        .on(db)
+        .spawn()
+        .await;
     let (teams, slots) = (4, 3);
     let id = create(&app, teams, slots, 2).await;
     let (status, invitation) = app
@@ -262,7 +266,11 @@ async fn full_auction(db: Db) {
 
 /// The same strategy as `auction_full.mjs`, played through REST alone (polling the state).
 async fn full_auction_over_rest(db: Db) {
-    let app = TestApp::builder(&policy_allowing(&[ORIGIN])).watching(false).on(db).spawn().await;
+    let app = TestApp::builder(&policy_allowing(&[ORIGIN]))
+        .watching(false)
+        .on(db)
+        .spawn()
+        .await;
     let (teams, slots) = (4usize, 3u32);
     let id = create(&app, teams, 1, 2 + 2 * teams).await;
     let at = |p: &str| format!("/api/auctions/{id}{p}");
@@ -400,7 +408,11 @@ async fn a_full_auction_over_socket_io_on_postgres() {
 
 /// N managers bid at once on every lot; every client must have seen the same gapless events.
 async fn bursts(db: Db, n: usize, lots: u64) {
-    let app = TestApp::builder(&policy_allowing(&[ORIGIN])).watching(false).on(db).spawn().await;
+    let app = TestApp::builder(&policy_allowing(&[ORIGIN]))
+        .watching(false)
+        .on(db)
+        .spawn()
+        .await;
     let slots = 2;
     let id = create(&app, n, slots, 2).await;
     let managers: Vec<String> = (0..n).map(|i| token(&app, &format!("m{i}"))).collect();

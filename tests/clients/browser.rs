@@ -43,7 +43,10 @@ async fn run_page(app: &common::TestApp, page_port: u16) -> serde_json::Value {
 async fn chromium_succeeds_when_allowed_and_fails_when_denied() {
     let page_port = free_port();
     let page_origin = format!("http://127.0.0.1:{page_port}");
-    let app = TestApp::builder(&policy_allowing(&[&page_origin])).watching(false).spawn().await;
+    let app = TestApp::builder(&policy_allowing(&[&page_origin]))
+        .watching(false)
+        .spawn()
+        .await;
 
     let allowed = run_page(&app, page_port).await;
     assert_eq!(allowed["fetch"]["ok"], true, "{allowed}");

@@ -24,7 +24,10 @@ fn node(args: &[&str]) -> Driven {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_io_client_connects_acks_and_is_refused_where_it_must_be() {
-    let app = TestApp::builder(&policy_allowing(&[ALLOWED])).watching(false).spawn().await;
+    let app = TestApp::builder(&policy_allowing(&[ALLOWED]))
+        .watching(false)
+        .spawn()
+        .await;
     let token = app.keys.mint("ann", Role::User, Duration::from_secs(300));
     let base = app.base.clone();
     let auction = app.create_auction("ann").await.to_string();
@@ -67,7 +70,10 @@ async fn socket_io_client_connects_acks_and_is_refused_where_it_must_be() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_that_denies_its_origin_disconnects_an_open_socket() {
-    let app = TestApp::builder(&policy_allowing(&[ALLOWED])).watching(false).spawn().await;
+    let app = TestApp::builder(&policy_allowing(&[ALLOWED]))
+        .watching(false)
+        .spawn()
+        .await;
     let token = app.keys.mint("ann", Role::User, Duration::from_secs(300));
     let base = app.base.clone();
     let mut client = tokio::task::spawn_blocking(move || {

@@ -13,7 +13,10 @@ const ALLOWED: &str = "http://localhost:5173";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_socketio_on_both_transports() {
-    let app = TestApp::builder(&policy_allowing(&[ALLOWED])).watching(false).spawn().await;
+    let app = TestApp::builder(&policy_allowing(&[ALLOWED]))
+        .watching(false)
+        .spawn()
+        .await;
     let token = app.keys.mint("py", Role::User, Duration::from_secs(300));
     let base = app.base.clone();
     let auction = app.create_auction("py").await.to_string();

@@ -1,7 +1,6 @@
 //! The `gavel` binary as operators run it: a child process with JSON logs on stderr, whose
 //! lines arrive on a channel once its listening address has been read from them.
 
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;

@@ -1,6 +1,5 @@
 //! Real client programs (Node, Python, Chromium) run by the Rust tests.
 
-
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

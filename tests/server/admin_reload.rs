@@ -96,7 +96,10 @@ async fn explain_returns_the_decision() {
 
 #[tokio::test]
 async fn reload_through_the_api_and_refused_reloads() {
-    let app = TestApp::builder(&policy_allowing(&[A])).watching(false).spawn().await;
+    let app = TestApp::builder(&policy_allowing(&[A]))
+        .watching(false)
+        .spawn()
+        .await;
     let r: Value = app.reload().await.json().await.unwrap();
     assert_eq!(r["outcome"], "unchanged");
 
@@ -232,7 +235,12 @@ async fn configmap_style_symlink_swap_reloads() {
 /// Requests during 50 reloads only ever see the verdicts one of the two policies gives.
 #[tokio::test]
 async fn concurrent_requests_during_fifty_reloads() {
-    let app = std::sync::Arc::new(TestApp::builder(&policy_allowing(&[A])).watching(false).spawn().await);
+    let app = std::sync::Arc::new(
+        TestApp::builder(&policy_allowing(&[A]))
+            .watching(false)
+            .spawn()
+            .await,
+    );
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut loads = Vec::new();
     for _ in 0..4 {
@@ -276,7 +284,10 @@ async fn concurrent_requests_during_fifty_reloads() {
 /// the status keeps the first refusal's error until the file changes.
 #[tokio::test]
 async fn a_refused_file_is_counted_once_until_it_changes() {
-    let app = TestApp::builder(&policy_allowing(&[A])).watching(false).spawn().await;
+    let app = TestApp::builder(&policy_allowing(&[A]))
+        .watching(false)
+        .spawn()
+        .await;
     std::fs::write(
         &app.policy,
         "version = 1\n[[allow]]\nexact = \"https://c.example/\"\n",

@@ -61,7 +61,10 @@ async fn actual_request_from_an_allowed_origin_gets_cors_headers() {
 
 #[tokio::test]
 async fn denied_and_malformed_origins_get_problem_json_and_never_reach_the_handler() {
-    let app = TestApp::builder(&policy_allowing(&[APP])).watching(false).spawn().await;
+    let app = TestApp::builder(&policy_allowing(&[APP]))
+        .watching(false)
+        .spawn()
+        .await;
     // Preflight and actual request from a denied origin.
     let resp = app
         .client

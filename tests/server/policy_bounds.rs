@@ -155,7 +155,10 @@ async fn metrics_stay_small_whatever_the_rule_names_and_traffic() {
             name(i)
         ));
     }
-    let app = common::TestApp::builder(&source).watching(false).spawn().await;
+    let app = common::TestApp::builder(&source)
+        .watching(false)
+        .spawn()
+        .await;
     for i in 0..RULES {
         let origin = format!("https://app{i}.example.com");
         assert_eq!(app.status_for(&origin).await, 200, "{origin}");

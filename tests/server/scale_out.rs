@@ -21,13 +21,15 @@ const SHARED_REDIS: &str = "redis://127.0.0.1:6379";
 /// file each).
 async fn two_nodes(policy: &str, database: Option<&str>, redis: &str) -> (TestApp, TestApp) {
     let node = || {
-        TestApp::builder(policy).watching(false).settings(|s| {
-            if let Some(url) = database {
-                s.database_url = url.to_owned().into();
-            }
-            s.redis_url = Some(redis.to_owned().into());
-        })
-        .spawn()
+        TestApp::builder(policy)
+            .watching(false)
+            .settings(|s| {
+                if let Some(url) = database {
+                    s.database_url = url.to_owned().into();
+                }
+                s.redis_url = Some(redis.to_owned().into());
+            })
+            .spawn()
     };
     (node().await, node().await)
 }
@@ -204,11 +206,13 @@ async fn login_rate_limits_hold_across_nodes() {
 async fn login_limits_fall_back_to_the_process_when_redis_dies() {
     let socket = tempfile::tempdir().unwrap();
     let redis = OwnRedis::start(socket.path()).await;
-    let app = TestApp::builder(&policy_behind_proxy()).watching(false).settings(|s| {
-        s.redis_url = Some(OwnRedis::url(socket.path()).into());
-    })
-    .spawn()
-    .await;
+    let app = TestApp::builder(&policy_behind_proxy())
+        .watching(false)
+        .settings(|s| {
+            s.redis_url = Some(OwnRedis::url(socket.path()).into());
+        })
+        .spawn()
+        .await;
     let ready: Value = app.get_json("/readyz").await;
     assert_eq!(
         (&ready["status"], &ready["redis"]),
