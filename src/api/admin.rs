@@ -14,7 +14,7 @@ use super::security::BearerAuth;
 use crate::auth::Role;
 use crate::reload::Reloader;
 use gavel_policy::{
-    ConnScheme, DEFAULT_PEER, Mode, PolicyError, ReloadOutcome, RequestFacts, Surface, header,
+    ConnScheme, DEFAULT_PEER, PolicyError, ReloadOutcome, RequestFacts, Surface, header,
 };
 
 pub struct AdminApi {
@@ -157,7 +157,7 @@ fn rfc3339(t: SystemTime) -> String {
 }
 
 fn diagnostics(e: &PolicyError) -> Vec<String> {
-    e.diagnostics.iter().map(ToString::to_string).collect()
+    e.diagnostics().iter().map(ToString::to_string).collect()
 }
 
 #[OpenApi(prefix_path = "/admin", tag = "ApiTags::Admin")]
@@ -175,11 +175,7 @@ impl AdminApi {
             version: status.version,
             sha256: status.sha256,
             source: status.source.display().to_string(),
-            mode: match policy.mode {
-                Mode::Enforce => "enforce",
-                Mode::ReportOnly => "report-only",
-            }
-            .to_owned(),
+            mode: policy.mode().as_str().to_owned(),
             rules: policy.rules().count() as u32,
             loaded_at: rfc3339(status.activated_at),
             last_successful_reload: rfc3339(status.activated_at),
@@ -190,7 +186,11 @@ impl AdminApi {
                 message: f.error.to_string(),
                 diagnostics: diagnostics(&f.error),
             }),
-            warnings: policy.diagnostics.iter().map(ToString::to_string).collect(),
+            warnings: policy
+                .diagnostics()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         }))
     }
 

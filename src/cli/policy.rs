@@ -15,7 +15,7 @@ use gavel_policy::{
 const INVALID: u8 = 2;
 
 fn print_errors(error: &PolicyError) {
-    for d in &error.diagnostics {
+    for d in error.diagnostics() {
         eprintln!("{d}");
     }
 }
@@ -30,8 +30,8 @@ fn load(file: &Path) -> Result<Policy, ExitCode> {
 pub(crate) fn check(file: &Path, format: Format) -> ExitCode {
     let result = Policy::from_file(file);
     let diagnostics: Vec<Diagnostic> = match &result {
-        Ok(p) => p.diagnostics.clone(),
-        Err(e) => e.diagnostics.clone(),
+        Ok(p) => p.diagnostics().to_vec(),
+        Err(e) => e.diagnostics().to_vec(),
     };
     match format {
         Format::Json => {
@@ -56,7 +56,7 @@ pub(crate) fn check(file: &Path, format: Format) -> ExitCode {
                 println!(
                     "{}: ok ({rules} rules, {warnings} warnings, sha256 {})",
                     file.display(),
-                    &p.source.sha256[..12]
+                    &p.sha256()[..12]
                 );
             }
         }
@@ -177,9 +177,12 @@ fn print_table(report: &TableReport) {
             [
                 if c.passed { "ok" } else { "FAIL" }.to_owned(),
                 format!("{}:{}", c.line, c.label),
-                c.surface.clone(),
+                c.surface.to_string(),
                 with_rule(c.expected.as_str(), c.expected_rule.as_deref()),
-                with_rule(c.got.as_str(), c.got_rule.as_deref().or(Some(c.reason))),
+                with_rule(
+                    c.got.as_str(),
+                    c.got_rule.as_deref().or(Some(c.reason.as_str())),
+                ),
             ]
         })
         .collect();

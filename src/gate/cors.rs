@@ -8,7 +8,7 @@ use http::header::{
     ACCESS_CONTROL_REQUEST_HEADERS, HeaderMap, HeaderValue, VARY,
 };
 
-use gavel_policy::{Decision, Policy, Reason};
+use gavel_policy::{Decision, Policy, Reason, RuleKind};
 
 /// `Vary` for every response: caches must never mix answers for different origins.
 pub const VARY_ACTUAL: &str = "Origin";
@@ -23,11 +23,13 @@ fn allow_origin(
     decision: &Decision,
     sent: Option<&HeaderValue>,
 ) -> Option<HeaderValue> {
-    let wildcard = decision.rule.as_ref().is_some_and(|r| r.kind == "wildcard");
-    if wildcard && !policy.cors.credentials {
+    let wildcard = decision
+        .rule()
+        .is_some_and(|r| r.kind() == RuleKind::Wildcard);
+    if wildcard && !policy.cors().credentials() {
         return Some(HeaderValue::from_static("*"));
     }
-    match decision.reason {
+    match decision.reason() {
         Reason::MissingOrigin | Reason::MalformedOrigin => None,
         Reason::NullOrigin => Some(HeaderValue::from_static("null")),
         // Echo what the browser sent (trimmed): it compares byte for byte with its own
@@ -35,8 +37,7 @@ fn allow_origin(
         _ => match sent {
             Some(v) if v.as_bytes().trim_ascii().len() == v.len() => Some(v.clone()),
             _ => decision
-                .raw_origin
-                .as_deref()
+                .raw_origin()
                 .and_then(|raw| HeaderValue::from_str(raw.trim()).ok()),
         },
     }
@@ -55,13 +56,13 @@ enum Grant {
 
 fn grant(decision: &Decision) -> Grant {
     // In report-only, `null` never gets CORS, whatever `requests.null_origin` says.
-    if !decision.enforced && decision.reason == Reason::NullOrigin {
+    if !decision.is_enforced() && decision.reason() == Reason::NullOrigin {
         return Grant::Nothing;
     }
     if decision.is_allowed() {
         return Grant::Full;
     }
-    match decision.reason {
+    match decision.reason() {
         Reason::DenyRule | Reason::NullOrigin | Reason::MalformedOrigin => Grant::Nothing,
         _ => Grant::WithoutCredentials,
     }
@@ -83,7 +84,7 @@ fn insert_origin(
         return false;
     };
     out.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    if policy.cors.credentials && grant == Grant::Full {
+    if policy.cors().credentials() && grant == Grant::Full {
         out.insert(
             ACCESS_CONTROL_ALLOW_CREDENTIALS,
             HeaderValue::from_static("true"),
@@ -105,7 +106,7 @@ pub fn actual(
     if !insert_origin(policy, decision, sent, out) {
         return;
     }
-    if let Some(expose) = &policy.cors.expose_headers_value {
+    if let Some(expose) = policy.cors().expose_headers_value() {
         out.insert(ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
     }
 }
@@ -120,7 +121,7 @@ pub fn preflight(policy: &Policy, decision: &Decision, request: &HeaderMap, out:
     }
     out.insert(
         ACCESS_CONTROL_ALLOW_METHODS,
-        policy.cors.allow_methods_value.clone(),
+        policy.cors().allow_methods_value().clone(),
     );
     let requested: Vec<String> = request
         .get_all(ACCESS_CONTROL_REQUEST_HEADERS)
@@ -134,8 +135,8 @@ pub fn preflight(policy: &Policy, decision: &Decision, request: &HeaderMap, out:
         .iter()
         .filter(|h| {
             policy
-                .cors
-                .allow_headers
+                .cors()
+                .allow_headers()
                 .iter()
                 .any(|a| a.as_str() == h.as_str())
         })
@@ -144,7 +145,7 @@ pub fn preflight(policy: &Policy, decision: &Decision, request: &HeaderMap, out:
     if !allowed.is_empty() {
         out.insert(ACCESS_CONTROL_ALLOW_HEADERS, join(allowed.into_iter()));
     }
-    if let Some(age) = policy.cors.max_age_secs {
+    if let Some(age) = policy.cors().max_age_secs() {
         out.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from(age));
     }
 }

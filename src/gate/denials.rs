@@ -44,12 +44,11 @@ impl DenialLog {
         let key = (
             // An over-long origin is malformed anyway: its first bytes are key enough.
             decision
-                .raw_origin
-                .as_deref()
+                .raw_origin()
                 .map(crate::api::problem::excerpt)
                 .unwrap_or_default(),
-            decision.surface,
-            decision.reason,
+            decision.surface(),
+            decision.reason(),
         );
         let now = Instant::now();
         {
@@ -72,24 +71,26 @@ impl DenialLog {
             return false;
         }
         let suppressed = self.throttle.take_suppressed();
-        let opt = |o: &Option<gavel_policy::Origin>| o.as_ref().map(|o| o.to_string());
+        let opt = |o: Option<&gavel_policy::Origin>| o.map(|o| o.to_string());
+        // The hints' sentences, logged as the list of strings they always were.
+        let hints: Vec<String> = decision.hints().iter().map(ToString::to_string).collect();
         tracing::warn!(
-            origin = decision.raw_origin.as_deref().map(crate::api::problem::excerpt),
-            normalized_origin = opt(&decision.origin),
-            public_origin = opt(&decision.public_origin),
-            public_origin_from = decision.proxy.source,
-            peer = %decision.peer,
-            surface = %decision.surface,
-            path = %decision.path,
-            reason = decision.reason.as_str(),
-            rule = decision.rule.as_ref().map(|r| r.name.as_str()),
-            rule_line = decision.rule.as_ref().map(|r| r.line),
-            hints = ?decision.hints,
-            enforced = decision.enforced,
-            policy_version = %decision.policy_version,
+            origin = decision.raw_origin().map(crate::api::problem::excerpt),
+            normalized_origin = opt(decision.origin()),
+            public_origin = opt(decision.public_origin()),
+            public_origin_from = decision.proxy().source,
+            peer = %decision.peer(),
+            surface = %decision.surface(),
+            path = %decision.path(),
+            reason = decision.reason().as_str(),
+            rule = decision.rule().map(|r| r.name()),
+            rule_line = decision.rule().map(|r| r.line()),
+            hints = ?hints,
+            enforced = decision.is_enforced(),
+            policy_version = %decision.policy_version(),
             suppressed_since_last = suppressed,
             "{}",
-            if decision.enforced {
+            if decision.is_enforced() {
                 format!("origin denied: {}", crate::api::problem::excerpt(&decision.summary()))
             } else {
                 format!(

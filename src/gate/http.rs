@@ -81,16 +81,16 @@ pub(crate) fn engine_sid(req: &Request) -> Option<String> {
 fn refusal(decision: &Decision, socket_io: bool) -> Response {
     let status = StatusCode::from_u16(decision.denial_status()).expect("400 or 403");
     let mut resp = if !socket_io {
-        let (kind, title) = if decision.reason == Reason::MalformedOrigin {
+        let (kind, title) = if decision.reason() == Reason::MalformedOrigin {
             ("malformed_origin", "Malformed Origin header")
         } else {
             ("origin_denied", "Origin not allowed")
         };
         // The log line carries the rule and the hints; clients get the reason, not the policy.
         let extensions = serde_json::json!({
-            "origin": decision.raw_origin.as_deref().map(problem::excerpt),
-            "reason": decision.reason,
-            "public_origin": decision.public_origin,
+            "origin": decision.raw_origin().map(problem::excerpt),
+            "reason": decision.reason(),
+            "public_origin": decision.public_origin(),
         });
         let serde_json::Value::Object(extensions) = extensions else {
             unreachable!("a JSON object literal")
@@ -111,10 +111,10 @@ fn session_mismatch(gate: &Gate, bound: &gavel_policy::Origin, decision: &Decisi
     let log = gate.refusal_log();
     if log.allow() {
         tracing::warn!(
-            origin = decision.raw_origin.as_deref().map(problem::excerpt),
+            origin = decision.raw_origin().map(problem::excerpt),
             bound_origin = %bound,
-            peer = %decision.peer,
-            surface = %decision.surface,
+            peer = %decision.peer(),
+            surface = %decision.surface(),
             suppressed_since_last = log.take_suppressed(),
             "origin refused: the Engine.IO session is bound to another origin"
         );
@@ -176,12 +176,12 @@ impl<E> GateEndpoint<E> {
         decision: &Decision,
         surface: Surface,
     ) -> Result<Opened, Box<Response>> {
-        let peer = decision.peer;
+        let peer = decision.peer();
         if let Some(sid) = engine_sid(req) {
-            let check =
-                self.gate
-                    .sessions
-                    .check(&sid, decision.origin.as_ref(), peer, req.headers());
+            let check = self
+                .gate
+                .sessions
+                .check(&sid, decision.origin(), peer, req.headers());
             if let Check::Mismatch { bound } = check {
                 return Err(Box::new(session_mismatch(&self.gate, &bound, decision)));
             }
@@ -193,7 +193,7 @@ impl<E> GateEndpoint<E> {
             Ok(slot) => slot,
             Err(cap) => return Err(Box::new(too_many_sessions(&self.gate, cap, &client))),
         };
-        let handle = SessionHandle::new(decision.origin.clone(), peer, req.headers());
+        let handle = SessionHandle::new(decision.origin().cloned(), peer, req.headers());
         req.extensions_mut().insert(handle.clone());
         req.extensions_mut().insert(slot.clone());
         Ok((surface == Surface::PollingGet).then_some((handle, slot)))
@@ -203,18 +203,18 @@ impl<E> GateEndpoint<E> {
 /// The client address as the trusted proxies report it (the peer without them); the decision
 /// computes it only when a rule needed it.
 fn client_of(req: &Request, policy: &Policy, decision: &Decision) -> String {
-    if let Some(client) = &decision.proxy.client {
+    if let Some(client) = &decision.proxy().client {
         return client.clone();
     }
     let facts = RequestFacts {
         headers: req.headers(),
-        peer: decision.peer,
+        peer: decision.peer(),
         scheme: ConnScheme::Http,
-        surface: decision.surface,
+        surface: decision.surface(),
         path: req.uri().path(),
     };
-    let (_, proxy) = policy.trusted_proxies.public_origin(&facts);
-    proxy.client.unwrap_or_else(|| decision.peer.to_string())
+    let (_, proxy) = policy.trusted_proxies().public_origin(&facts);
+    proxy.client.unwrap_or_else(|| decision.peer().to_string())
 }
 
 impl<E: Endpoint> Endpoint for GateEndpoint<E> {
@@ -236,7 +236,7 @@ impl<E: Endpoint> Endpoint for GateEndpoint<E> {
             surface,
             path: &path,
         });
-        if !decision.is_allowed() && decision.enforced {
+        if !decision.is_allowed() && decision.is_enforced() {
             return Ok(refusal(&decision, socket_io));
         }
         if surface == Surface::Preflight {

@@ -52,7 +52,7 @@ impl RuleLabel {
     /// The value as exported: compared, hashed and encoded bounded.
     fn as_str(&self) -> &str {
         match self {
-            Self::Rule(r) => bounded(&r.name),
+            Self::Rule(r) => bounded(r.name()),
             Self::Reason(r) => r,
         }
     }
@@ -159,15 +159,15 @@ impl Metrics {
     }
 
     pub fn decision(&self, d: &Decision) {
-        let rule = match &d.rule {
+        let rule = match d.rule() {
             Some(r) => RuleLabel::Rule(r.clone()),
-            None => RuleLabel::Reason(d.reason.as_str()),
+            None => RuleLabel::Reason(d.reason().as_str()),
         };
         let mut labels = DecisionLabels {
-            verdict: d.verdict.as_str(),
-            surface: d.surface.as_str(),
+            verdict: d.verdict().as_str(),
+            surface: d.surface().as_str(),
             rule,
-            enforced: if d.enforced { "true" } else { "false" },
+            enforced: if d.is_enforced() { "true" } else { "false" },
         };
         // The usual case: a series that exists already.
         if let Some(counter) = self.decisions.get(&labels) {

@@ -81,7 +81,7 @@ impl Gate {
             Ok(ReloadOutcome::Activated(version)) => {
                 self.metrics.activated(version, Some(&previous));
                 let policy = self.store.current();
-                for d in &policy.diagnostics {
+                for d in policy.diagnostics() {
                     tracing::warn!(trigger, "{d}");
                 }
                 tracing::info!(trigger, version = %version, previous = %previous, "policy activated");

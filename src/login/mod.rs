@@ -124,7 +124,7 @@ fn approve_redirect(policy: &Policy, link: &url::Url, peer: IpAddr) -> Result<()
     if decision.is_allowed() {
         return Ok(());
     }
-    tracing::warn!(%origin, reason = ?decision.reason, "login link refused: redirect origin denied");
+    tracing::warn!(%origin, reason = ?decision.reason(), "login link refused: redirect origin denied");
     Err(LoginError::RedirectDenied {
         origin,
         detail: decision.summary(),
@@ -133,7 +133,7 @@ fn approve_redirect(policy: &Policy, link: &url::Url, peer: IpAddr) -> Result<()
 
 /// The client's address as the trusted proxies report it (the peer without them).
 fn client_address(policy: &Policy, from: &Requester<'_>) -> String {
-    let (_, proxy) = policy.trusted_proxies.public_origin(&RequestFacts {
+    let (_, proxy) = policy.trusted_proxies().public_origin(&RequestFacts {
         headers: from.headers,
         peer: from.peer,
         scheme: ConnScheme::Http,

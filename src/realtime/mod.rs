@@ -223,21 +223,21 @@ fn disconnect_denied<A: Adapter>(io: &SocketIo<A>, gate: &Gate) -> u64 {
             surface,
             path: SOCKET_IO_PATH,
         });
-        if decision.is_allowed() || !decision.enforced {
+        if decision.is_allowed() || !decision.is_enforced() {
             continue;
         }
         tracing::warn!(
             sid = %socket.id,
             origin = binding.origin.as_ref().map(|o| o.to_string()),
-            policy_version = %decision.policy_version,
+            policy_version = %decision.policy_version(),
             "disconnecting a socket whose origin the reloaded policy denies"
         );
         let _ = socket.emit(
             "policy:revoked",
             &serde_json::json!({
-                "reason": decision.reason,
+                "reason": decision.reason(),
                 "detail": decision.summary(),
-                "policy_version": decision.policy_version,
+                "policy_version": decision.policy_version(),
             }),
         );
         let _ = socket.disconnect();

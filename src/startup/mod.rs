@@ -72,7 +72,7 @@ struct Parts {
 impl Parts {
     async fn assemble(settings: &Settings) -> Result<Self, StartupError> {
         let store = Arc::new(PolicyStore::open(&settings.policy)?);
-        for d in &store.current().diagnostics {
+        for d in store.current().diagnostics() {
             tracing::warn!("{d}");
         }
         if settings.jwt_secret.generated {

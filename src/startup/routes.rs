@@ -82,7 +82,7 @@ pub(super) async fn listeners(
     };
     let store = data.gate.store.clone();
     let exempt: Arc<dyn Fn(std::net::IpAddr) -> bool + Send + Sync> =
-        Arc::new(move |ip| store.current().trusted_proxies.is_trusted(ip));
+        Arc::new(move |ip| store.current().trusted_proxies().is_trusted(ip));
     let caps = Caps {
         total: crate::connections::fit_to_fd_limit(settings.limits.max_connections),
         per_address: settings.limits.max_connections_per_address,

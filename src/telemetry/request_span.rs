@@ -81,7 +81,7 @@ impl<E> RequestSpanEndpoint<E> {
         let from_proxy = req
             .remote_addr()
             .as_socket_addr()
-            .is_some_and(|peer| self.store.current().trusted_proxies.is_trusted(peer.ip()));
+            .is_some_and(|peer| self.store.current().trusted_proxies().is_trusted(peer.ip()));
         from_proxy
             .then(|| req.headers().get(&X_REQUEST_ID).and_then(RequestId::parse))
             .flatten()

@@ -297,13 +297,48 @@ fn test_json_format() {
         "test",
         "--format",
         "json",
-        "tests/policy/production.toml",
+        "crates/gavel-policy/tests/tables/production.toml",
     ]);
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["failed"], 0);
     assert!(v["passed"].as_u64().unwrap() >= 10);
     assert_eq!(v["tables"][0]["cases"][0]["got_rule"], "frontend");
+}
+
+/// `gavel policy test TABLE` passes all 39 cases of an origin table, in text.
+fn assert_origin_table_passes(table: &Path) {
+    let out = gavel(&["policy", "test", table.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}: {stdout}\n{}",
+        table.display(),
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("policy tables: 39 passed, 0 failed"),
+        "{stdout}"
+    );
+}
+
+/// The origin table every build must pass, run through the CLI exactly as admins and CI run
+/// it: the repository's copy always, and the team's shared table itself when it sits beside
+/// the checkout (its absence is said, not passed in silence).
+#[test]
+fn origin_tables_pass_through_the_cli() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    assert_origin_table_passes(&repo.join("crates/gavel-policy/tests/tables/origin-cases.toml"));
+    let shared = repo.join("../shared/origin-cases/cases.toml");
+    if shared.exists() {
+        assert_origin_table_passes(&shared);
+    } else {
+        println!(
+            "the shared origin table is not beside the checkout ({}): not run; the repository's copy ran instead",
+            shared.display()
+        );
+    }
 }
 
 /// `gavel policy check FILE`, killed if it has not exited by `deadline`: its exit code (or

@@ -147,7 +147,7 @@ fn a_refused_policy_is_compiled_and_logged_once_whatever_happens_beside_it() {
 async fn metrics_stay_small_whatever_the_rule_names_and_traffic() {
     const RULES: usize = 1_000;
     let name = |i: usize| format!("rule-{i:05}-{}", "x".repeat(117));
-    assert_eq!(name(0).len(), gavel_policy::limits::MAX_NAME_BYTES);
+    assert_eq!(name(0).len(), gavel_policy::MAX_NAME_BYTES);
     let mut source = String::from("version = 1\n");
     for i in 0..RULES {
         source.push_str(&format!(

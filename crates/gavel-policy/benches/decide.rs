@@ -72,8 +72,8 @@ fn bench(c: &mut Criterion) {
         let scan = policy.scanning();
         let probes = probes(n);
         for (h, want) in &probes {
-            assert_eq!(policy.decide(&facts(h)).verdict, *want);
-            assert_eq!(scan.decide(&facts(h)).verdict, *want);
+            assert_eq!(policy.decide(&facts(h)).verdict(), *want);
+            assert_eq!(scan.decide(&facts(h)).verdict(), *want);
         }
         group.throughput(Throughput::Elements(probes.len() as u64));
         group.bench_with_input(BenchmarkId::new("compiled", n), &n, |b, _| {

@@ -5,30 +5,30 @@ use std::net::IpAddr;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use toml::Spanned;
 
-use super::Policy;
-use super::decision::{Decision, Verdict};
-use super::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
-use super::facts::{ConnScheme, RequestFacts, Surface};
-use super::schema::{RawExpect, RawRequest};
+use crate::decision::{Decision, Verdict};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, Severity};
+use crate::facts::{ConnScheme, RequestFacts, Surface};
+use crate::policy::Policy;
+use crate::schema::{RawExpect, RawRequest};
 
 /// A request described in a table or a guard rail, ready to be decided.
 #[derive(Clone, Debug)]
-pub struct CaseRequest {
+pub(crate) struct CaseRequest {
     /// The raw `Origin` value; `None` sends no `Origin` header.
-    pub origin: Option<String>,
-    pub surface: Surface,
-    pub peer: IpAddr,
-    pub scheme: ConnScheme,
+    pub(crate) origin: Option<String>,
+    pub(crate) surface: Surface,
+    pub(crate) peer: IpAddr,
+    pub(crate) scheme: ConnScheme,
     /// `Origin`, `Host` and any extra headers of the case.
-    pub headers: HeaderMap,
+    pub(crate) headers: HeaderMap,
 }
 
 impl CaseRequest {
-    pub fn decide(&self, policy: &Policy) -> Decision {
+    pub(crate) fn decide(&self, policy: &Policy) -> Decision {
         policy.decide(&self.facts())
     }
 
-    pub fn facts(&self) -> RequestFacts<'_> {
+    fn facts(&self) -> RequestFacts<'_> {
         RequestFacts {
             headers: &self.headers,
             peer: self.peer,
@@ -39,7 +39,7 @@ impl CaseRequest {
     }
 
     /// How the case reads in a report: its origin, or `(no Origin)`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         self.origin
             .as_ref()
             .map_or_else(|| "(no Origin)".to_owned(), |o| format!("{o:?}"))
@@ -56,7 +56,9 @@ pub(crate) struct CaseDefaults {
     pub headers: Vec<(String, String)>,
 }
 
-/// A documentation address (RFC 5737): never a trusted proxy unless a policy says so.
+/// The peer of a described request that names none (table cases, guard rails, `explain`): a
+/// documentation address ([RFC 5737](https://www.rfc-editor.org/rfc/rfc5737)), never a trusted
+/// proxy unless a policy says so.
 pub const DEFAULT_PEER: &str = "192.0.2.1";
 
 impl Default for CaseDefaults {
@@ -178,7 +180,17 @@ pub(crate) fn request(
     })
 }
 
-/// A header as a case or the CLI describes it; the error says which part can't be sent.
+/// A header as a table case, a guard rail or a described request names it: the name trimmed and
+/// lower-cased, the value as given. The error says which part can't be sent.
+///
+/// ```
+/// use gavel_policy::header;
+///
+/// let (name, value) = header(" X-Forwarded-Proto", "https")?;
+/// assert_eq!((name.as_str(), value.to_str().unwrap()), ("x-forwarded-proto", "https"));
+/// assert_eq!(header("bad name", "x").unwrap_err(), "`bad name` is not a header name");
+/// # Ok::<(), String>(())
+/// ```
 pub fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
     let n = HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
         .map_err(|_| format!("`{name}` is not a header name"))?;
@@ -195,7 +207,7 @@ pub fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Stri
 /// deciding rule.
 pub(crate) fn meets(decision: &Decision, verdict: Verdict, rule: Option<&str>) -> bool {
     decision.verdict == verdict
-        && rule.is_none_or(|want| decision.rule.as_ref().is_some_and(|r| r.name == want))
+        && rule.is_none_or(|want| decision.rule.as_ref().is_some_and(|r| r.name() == want))
 }
 
 /// One `[[expect]]` guard rail.
@@ -261,7 +273,7 @@ pub(crate) fn check_expectations(policy: &Policy, expectations: &[Expectation]) 
                     e.request.surface,
                     decision.summary()
                 ),
-                help: decision.hints.first().cloned(),
+                help: decision.hints.first().map(ToString::to_string),
             })
         })
         .collect()

@@ -10,13 +10,13 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use super::decision::{Decision, Reason, Verdict};
-use super::facts::RequestFacts;
-use super::hints;
-use super::origin::{Origin, RequestOrigin};
-use super::proxy::ProxyReport;
-use super::rules::{Matcher, Rule, RuleRef, RuleSet, ScanningRuleSet};
-use super::{Mode, Policy};
+use crate::decision::{Decision, Reason, Verdict};
+use crate::facts::RequestFacts;
+use crate::hints;
+use crate::origin::{Origin, RequestOrigin};
+use crate::policy::{Mode, Policy};
+use crate::proxy::ProxyReport;
+use crate::rules::{Matcher, Rule, RuleRef, RuleSet, ScanningRuleSet};
 
 /// Finds the first rule of a kind that matches; compiled sets and the scanning baseline both
 /// implement it, so they share everything else.
@@ -89,16 +89,45 @@ fn single_origin(headers: &http::HeaderMap) -> Option<&http::HeaderValue> {
     values.next().is_none().then_some(first)
 }
 
-pub(crate) fn decide(
-    policy: &Policy,
-    allow: &dyn Lookup,
-    deny: &dyn Lookup,
-    cache: Option<&DecisionCache>,
-    facts: &RequestFacts<'_>,
-) -> Decision {
-    let single = single_origin(facts.headers);
-    let lossy = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
-    let mut decision = Decision {
+fn lossy(value: &http::HeaderValue) -> String {
+    String::from_utf8_lossy(value.as_bytes()).into_owned()
+}
+
+/// The request's public origin, computed at most once and only when asked: when a
+/// `same_origin` rule needs it or a denial must be explained (it costs more than the rest of a
+/// decision).
+struct LazyPublic<'a> {
+    policy: &'a Policy,
+    facts: &'a RequestFacts<'a>,
+    cell: OnceCell<(Option<Origin>, ProxyReport)>,
+}
+
+impl<'a> LazyPublic<'a> {
+    fn new(policy: &'a Policy, facts: &'a RequestFacts<'a>) -> Self {
+        Self {
+            policy,
+            facts,
+            cell: OnceCell::new(),
+        }
+    }
+
+    fn get(&self) -> &(Option<Origin>, ProxyReport) {
+        self.cell
+            .get_or_init(|| self.policy.trusted_proxies.public_origin(self.facts))
+    }
+
+    fn origin(&self) -> Option<&Origin> {
+        self.get().0.as_ref()
+    }
+
+    fn was_computed(&self) -> bool {
+        self.cell.get().is_some()
+    }
+}
+
+/// A denial with no reason yet, carrying what every decision reports.
+fn undecided(policy: &Policy, facts: &RequestFacts<'_>) -> Decision {
+    Decision {
         verdict: Verdict::Deny,
         reason: Reason::NoRuleMatched,
         rule: None,
@@ -113,7 +142,20 @@ pub(crate) fn decide(
         hints: Vec::new(),
         enforced: policy.mode == Mode::Enforce,
         policy_version: policy.version.clone(),
-    };
+    }
+}
+
+/// Decides one request with the given lookups (compiled or scanning) and, optionally, the
+/// cache of allowed origins.
+pub(crate) fn decide(
+    policy: &Policy,
+    allow: &dyn Lookup,
+    deny: &dyn Lookup,
+    cache: Option<&DecisionCache>,
+    facts: &RequestFacts<'_>,
+) -> Decision {
+    let single = single_origin(facts.headers);
+    let mut decision = undecided(policy, facts);
     if let (Some(cache), Some(value)) = (cache, single)
         && let Some((origin, rule)) = cache.get(value.as_bytes())
     {
@@ -124,11 +166,9 @@ pub(crate) fn decide(
         decision.origin = Some(origin);
         return decision;
     }
-    let request_origin = RequestOrigin::from_headers(facts.headers);
-    // Computed when a `same_origin` rule needs it or a denial must be explained.
-    let public_cell = OnceCell::new();
-    let public_of = || public_cell.get_or_init(|| policy.trusted_proxies.public_origin(facts));
-    match request_origin {
+    let lookups = Lookups { allow, deny };
+    let public = LazyPublic::new(policy, facts);
+    match RequestOrigin::from_headers(facts.headers) {
         RequestOrigin::Missing => {
             decision.reason = Reason::MissingOrigin;
             decision.verdict = policy.missing_origin;
@@ -139,55 +179,94 @@ pub(crate) fn decide(
             decision.verdict = policy.null_origin;
         }
         RequestOrigin::Malformed { raw, problem } => {
-            (decision.public_origin, decision.proxy) = public_of().clone();
+            (decision.public_origin, decision.proxy) = public.get().clone();
             decision.reason = Reason::MalformedOrigin;
             decision.hints = hints::for_malformed(allow, deny, &raw, &problem, &decision);
             decision.raw_origin = Some(raw);
             decision.malformed = Some(problem);
         }
         RequestOrigin::Present(origin) => {
-            let public = || public_of().0.as_ref();
-            if let Some(rule) = deny.first_match(&origin, &public) {
-                decision.reason = Reason::DenyRule;
-                decision.rule = Some(rule.reference());
-            } else if let Some(rule) = allow.first_match(&origin, &public) {
-                decision.verdict = Verdict::Allow;
-                decision.reason = match rule.matcher {
-                    Matcher::SameOrigin => Reason::SameOrigin,
-                    _ => Reason::AllowRule,
-                };
-                decision.rule = Some(rule.reference());
-            } else {
-                (decision.public_origin, decision.proxy) = public_of().clone();
-                decision.hints = hints::near_misses(policy, allow, deny, &origin, &decision);
-            }
+            decide_present(policy, &lookups, &public, &origin, &mut decision);
             decision.raw_origin = facts.headers.get(http::header::ORIGIN).map(lossy);
             if let (Some(cache), Some(value), Some(rule)) = (cache, single, &decision.rule)
                 && decision.reason == Reason::AllowRule
-                && public_cell.get().is_none()
+                && !public.was_computed()
             {
                 cache.insert(value.as_bytes(), &origin, rule);
             }
             decision.origin = Some(origin);
         }
     }
-    if decision.verdict == Verdict::Deny
-        && let Some(hint) = hints::for_requests_setting(&decision)
-    {
-        decision.hints.push(hint);
+    finish(decision, public)
+}
+
+/// The allow and deny lookups of one decision.
+struct Lookups<'l> {
+    allow: &'l dyn Lookup,
+    deny: &'l dyn Lookup,
+}
+
+/// Steps 3 to 5 for a well-formed origin: deny rules, allow rules, near misses.
+fn decide_present(
+    policy: &Policy,
+    lookups: &Lookups<'_>,
+    public: &LazyPublic<'_>,
+    origin: &Origin,
+    decision: &mut Decision,
+) {
+    let public_origin = || public.origin();
+    if let Some(rule) = lookups.deny.first_match(origin, &public_origin) {
+        decision.reason = Reason::DenyRule;
+        decision.rule = Some(rule.reference());
+    } else if let Some(rule) = lookups.allow.first_match(origin, &public_origin) {
+        decision.verdict = Verdict::Allow;
+        decision.reason = match rule.matcher {
+            Matcher::SameOrigin => Reason::SameOrigin,
+            _ => Reason::AllowRule,
+        };
+        decision.rule = Some(rule.reference());
+    } else {
+        (decision.public_origin, decision.proxy) = public.get().clone();
+        decision.hints = hints::near_misses(policy, lookups.allow, lookups.deny, origin, decision);
     }
+}
+
+/// What every denial gets: the `[requests]` hint where one applies, and the public origin (a
+/// denial's log line always shows it).
+fn finish(mut decision: Decision, public: LazyPublic<'_>) -> Decision {
     if decision.verdict == Verdict::Deny {
-        // A denial's log line always shows the public origin.
-        public_of();
+        if let Some(hint) = hints::for_requests_setting(&decision) {
+            decision.hints.push(hint);
+        }
+        public.get();
     }
-    if let Some((public, proxy)) = public_cell.into_inner() {
-        (decision.public_origin, decision.proxy) = (public, proxy);
+    if let Some((origin, proxy)) = public.cell.into_inner() {
+        (decision.public_origin, decision.proxy) = (origin, proxy);
     }
     decision
 }
 
-/// A policy whose rules are tried one by one: the naive baseline of the benchmark, and the
-/// oracle of the property test that the compiled sets decide alike.
+/// A policy whose rules are tried one by one, each with its own compiled matcher: the naive
+/// baseline of the decision benchmark, and the oracle of the property test that the compiled
+/// rule sets decide alike. Get one from [`Policy::scanning`].
+///
+/// ```
+/// use gavel_policy::{ConnScheme, Policy, RequestFacts, Surface};
+/// use http::HeaderMap;
+///
+/// let policy = Policy::from_source("p.toml", "version = 1\n[[allow]]\nglob = \"https://*.a.example\"\n")?;
+/// let mut headers = HeaderMap::new();
+/// headers.insert("origin", "https://x.a.example".parse()?);
+/// let facts = RequestFacts {
+///     headers: &headers,
+///     peer: "203.0.113.7".parse()?,
+///     scheme: ConnScheme::Https,
+///     surface: Surface::Http,
+///     path: "/",
+/// };
+/// assert_eq!(policy.scanning().decide(&facts).verdict(), policy.decide(&facts).verdict());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct ScanningPolicy<'a> {
     policy: &'a Policy,
     allow: ScanningRuleSet<'a>,
@@ -203,6 +282,7 @@ impl<'a> ScanningPolicy<'a> {
         }
     }
 
+    /// Decides like [`Policy::decide`] (without its cache), trying every rule in turn.
     pub fn decide(&self, facts: &RequestFacts<'_>) -> Decision {
         decide(self.policy, &self.allow, &self.deny, None, facts)
     }

@@ -4,25 +4,52 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+/// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The file is refused.
     Error,
+    /// The file loads, but something in it is risky or never has an effect.
     Warning,
     /// Something worth knowing that is not wrong (e.g. a Unicode origin stored as punycode).
     Note,
 }
 
 /// A position in a source file, 1-based, columns counted in characters.
+///
+/// Displays as `file:line:col`, or as `file` alone for a finding about the whole file (line 0).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Location {
+    /// The file, as given to the loader.
     pub file: PathBuf,
+    /// The line, from 1; 0 when the finding is about the whole file.
     pub line: usize,
+    /// The column in characters, from 1.
     pub column: usize,
 }
 
 impl Location {
-    /// Turns a byte offset into `file:line:col`.
+    /// The file as a whole, not a position in it (e.g. it cannot be read).
+    pub(crate) fn whole(file: &Path) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            line: 0,
+            column: 0,
+        }
+    }
+
+    /// Turns a byte offset into `source` into `file:line:col` (an offset past the end is the
+    /// end; one inside a character is that character).
+    ///
+    /// ```
+    /// use gavel_policy::Location;
+    /// use std::path::Path;
+    ///
+    /// let at = Location::at(Path::new("p.toml"), "version = 1\nmode = \"x\"\n", 19);
+    /// assert_eq!(at.to_string(), "p.toml:2:8");
+    /// ```
     pub fn at(file: &Path, source: &str, offset: usize) -> Self {
         let offset = offset.min(source.len());
         let before = source
@@ -56,11 +83,18 @@ impl fmt::Display for Location {
     }
 }
 
-/// One finding about a policy file.
+/// One finding about a policy file (or a policy table).
+///
+/// Displays as `file:line:col: severity: message` and, when there is help, `; help`. Serializes
+/// as `{"severity", "location": {"file", "line", "column"}, "message", "help"}`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Diagnostic {
+    /// Error, warning or note.
     pub severity: Severity,
+    /// Where in the file.
     pub location: Location,
+    /// What is wrong or worth knowing.
     pub message: String,
     /// What was probably meant, when it can be told.
     pub help: Option<String>,

@@ -24,6 +24,7 @@ pub enum Surface {
 }
 
 impl Surface {
+    /// Every surface, in the order above.
     pub const ALL: [Surface; 5] = [
         Self::Preflight,
         Self::Http,
@@ -32,6 +33,7 @@ impl Surface {
         Self::Websocket,
     ];
 
+    /// The kebab-case name tables, logs and metrics use, e.g. `polling-post`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Preflight => "preflight",
@@ -69,11 +71,15 @@ impl FromStr for Surface {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ConnScheme {
+    /// Plain HTTP (a TLS-terminating proxy in front makes the public scheme `https` only if
+    /// the proxy is trusted and says so).
     Http,
+    /// HTTPS: the server terminates TLS itself.
     Https,
 }
 
 impl ConnScheme {
+    /// `http` or `https`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Http => "http",
@@ -94,14 +100,19 @@ impl FromStr for ConnScheme {
     }
 }
 
-/// One request as the decision sees it. `headers` holds `Origin`, `Host` and any forwarding
-/// headers; nothing else is read.
+/// One request as the decision sees it: what [`Policy::decide`](crate::Policy::decide) takes.
+///
+/// Borrowed from the request, so building one costs nothing; of the headers only `Origin`,
+/// `Host` and the [forwarding headers](crate::FORWARDING_HEADERS) are read.
 #[derive(Clone, Copy, Debug)]
 pub struct RequestFacts<'a> {
+    /// The request's headers.
     pub headers: &'a HeaderMap,
     /// The address of the connection's peer (the proxy, when there is one).
     pub peer: IpAddr,
+    /// The scheme of the connection the server accepted, before any proxy headers.
     pub scheme: ConnScheme,
+    /// Where the request arrived.
     pub surface: Surface,
     /// The request path, for logs only.
     pub path: &'a str,

@@ -1,15 +1,17 @@
-//! Near-miss hints: what an admin needs to fix a policy from one log line.
+//! Finding the hints of a denial.
 //!
 //! Hints never scan the rules: they try a handful of *variants* of the denied origin (other
 //! scheme, default port, no trailing dot, one label less or more) against the same compiled
 //! lookups, and look up exact rules on the same host in a small index.
 
-use super::Policy;
-use super::decide::Lookup;
-use super::decision::{Decision, Reason, Verdict};
-use super::origin::{MalformedOrigin, Origin};
-use super::rules::{Matcher, Rule};
+use crate::Policy;
+use crate::decide::Lookup;
+use crate::decision::{Decision, Reason, Verdict};
+use crate::hint::{Difference, Hint};
+use crate::origin::{MalformedOrigin, Origin};
+use crate::rules::{Matcher, Rule};
 
+/// A changed copy of the denied origin, and what was changed.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Variant {
     Scheme,
@@ -19,13 +21,19 @@ enum Variant {
     BareParent,
 }
 
-fn describe(rule: &Rule) -> String {
-    format!(
-        "`{}` (rule `{}`, line {})",
-        rule.matcher, rule.name, rule.location.line
-    )
+/// Hints in the order found, each once.
+#[derive(Default)]
+struct Found(Vec<Hint>);
+
+impl Found {
+    fn push(&mut self, hint: Hint) {
+        if !self.0.contains(&hint) {
+            self.0.push(hint);
+        }
+    }
 }
 
+/// The allow rule that would allow `origin`, unless a deny rule matches it.
 fn allowed_by<'a>(
     allow: &'a dyn Lookup,
     deny: &dyn Lookup,
@@ -46,18 +54,23 @@ pub(crate) fn near_misses(
     deny: &dyn Lookup,
     origin: &Origin,
     decision: &Decision,
-) -> Vec<String> {
-    let public = decision.public_origin.as_ref();
-    let mut hints: Vec<String> = Vec::new();
-    let mut hinted_rules: Vec<&str> = Vec::new();
-    let mut push = |hint: String| {
-        if !hints.contains(&hint) {
-            hints.push(hint);
-        }
-    };
+) -> Vec<Hint> {
+    let mut found = Found::default();
+    let hinted = variant_hints(allow, deny, origin, decision, &mut found);
+    same_host_hints(policy, origin, &hinted, &mut found);
+    if let Some(rule) = policy.allow.same_origin_rule() {
+        same_origin_hint(rule, origin, decision, &mut found);
+    }
+    for ignored in &decision.proxy.ignored {
+        found.push(Hint::ForwardingIgnored(ignored.clone()));
+    }
+    found.0
+}
 
+/// The variants of `origin` worth trying.
+fn variants(origin: &Origin) -> Vec<(Variant, Origin)> {
     let host = origin.host();
-    let mut variants: Vec<(Variant, Origin)> = Vec::new();
+    let mut variants = Vec::new();
     let swapped = match origin.scheme() {
         "http" => Some("https"),
         "https" => Some("http"),
@@ -83,105 +96,96 @@ pub(crate) fn near_misses(
     if !host.starts_with('[') {
         variants.push((Variant::BareParent, origin.with_host(&format!("x.{host}"))));
     }
+    variants
+}
 
-    for (variant, candidate) in &variants {
-        let Some(rule) = allowed_by(allow, deny, candidate, public) else {
+/// Hints for variants an allow rule would allow; returns the names of the rules that did.
+fn variant_hints<'a>(
+    allow: &'a dyn Lookup,
+    deny: &dyn Lookup,
+    origin: &Origin,
+    decision: &Decision,
+    found: &mut Found,
+) -> Vec<&'a str> {
+    let public = decision.public_origin.as_ref();
+    let mut hinted = Vec::new();
+    for (variant, candidate) in variants(origin) {
+        let Some(rule) = allowed_by(allow, deny, &candidate, public) else {
             continue;
         };
+        hinted.push(rule.name.as_str());
         let is_glob = matches!(rule.matcher, Matcher::Glob(_));
-        hinted_rules.push(&rule.name);
-        match variant {
-            Variant::Scheme => push(format!(
-                "differs from allowed {} only by its scheme: `{candidate}` would be allowed",
-                describe(rule)
-            )),
-            Variant::Port => push(format!(
-                "differs from allowed {} only by its port: `{candidate}` would be allowed",
-                describe(rule)
-            )),
-            Variant::TrailingDot => push(format!(
-                "differs from allowed {} only by its trailing dot: `{candidate}` would be allowed",
-                describe(rule)
-            )),
-            Variant::LabelTooDeep if is_glob => push(format!(
-                "is one label too deep for {}: `*` matches exactly one DNS label; write `**` \
-                 for one or more",
-                describe(rule)
-            )),
-            Variant::BareParent if is_glob => push(format!(
-                "is the bare parent domain of {}, which a glob never matches; add an exact rule \
-                 for `{origin}`",
-                describe(rule)
-            )),
-            _ => {}
-        }
+        let near_miss = |difference| Hint::NearMiss {
+            difference,
+            rule: rule.reference(),
+            allowed: candidate.clone(),
+        };
+        let hint = match variant {
+            Variant::Scheme => near_miss(Difference::Scheme),
+            Variant::Port => near_miss(Difference::Port),
+            Variant::TrailingDot => near_miss(Difference::TrailingDot),
+            Variant::LabelTooDeep if is_glob => Hint::LabelTooDeep {
+                rule: rule.reference(),
+            },
+            Variant::BareParent if is_glob => Hint::BareParent {
+                rule: rule.reference(),
+                origin: origin.clone(),
+            },
+            _ => continue,
+        };
+        found.push(hint);
     }
+    hinted
+}
 
-    // Exact rules on the same host with another port or scheme (ports cannot be enumerated).
-    let bare_host = host.trim_end_matches('.');
+/// Exact allow rules on the same host with another port or scheme (ports cannot be
+/// enumerated as variants), unless a variant named the rule already.
+fn same_host_hints(policy: &Policy, origin: &Origin, hinted: &[&str], found: &mut Found) {
+    let bare_host = origin.host().trim_end_matches('.');
     for &i in policy.exact_by_host.get(bare_host).into_iter().flatten() {
         let rule = &policy.allow.rules[i];
         let Matcher::Exact(allowed) = &rule.matcher else {
             continue;
         };
-        if hinted_rules.contains(&rule.name.as_str()) {
+        if hinted.contains(&rule.name.as_str()) {
             continue;
         }
         let mut differences = Vec::new();
         if allowed.scheme() != origin.scheme() {
-            differences.push("scheme");
+            differences.push(Difference::Scheme);
         }
         if allowed.port() != origin.port() {
-            differences.push("port");
+            differences.push(Difference::Port);
         }
-        if allowed.host() != host {
-            differences.push("trailing dot");
+        if allowed.host() != origin.host() {
+            differences.push(Difference::TrailingDot);
         }
         if !differences.is_empty() {
-            let only = if differences.len() == 1 { "only " } else { "" };
-            push(format!(
-                "differs from allowed {} {only}by its {}",
-                describe(rule),
-                differences.join(" and its ")
-            ));
+            found.push(Hint::SameHost {
+                rule: rule.reference(),
+                differences,
+            });
         }
     }
+}
 
-    if let Some(rule) = policy.allow.same_origin_rule() {
-        match public {
-            Some(public) if public != origin => {
-                let why = if public.host() == origin.host() && public.scheme() != origin.scheme() {
-                    format!(
-                        "; it differs only by its scheme: if a proxy terminates TLS, peer {} must \
-                         be in trusted_proxies.cidrs ({}) and send X-Forwarded-Proto or \
-                         Forwarded proto",
-                        decision.peer,
-                        if decision.proxy.peer_trusted {
-                            "it is"
-                        } else {
-                            "it is not"
-                        }
-                    )
-                } else {
-                    String::new()
-                };
-                push(format!(
-                    "rule `{}` (same_origin) allows only this request's public origin \
-                     `{public}`, computed from {}{why}",
-                    rule.name, decision.proxy.source
-                ));
-            }
-            None => push(format!(
-                "rule `{}` (same_origin) cannot apply: the request has no usable Host",
-                rule.name
-            )),
-            _ => {}
-        }
+/// Why the `same_origin` rule did not allow `origin`.
+fn same_origin_hint(rule: &Rule, origin: &Origin, decision: &Decision, found: &mut Found) {
+    match decision.public_origin.as_ref() {
+        Some(public) if public != origin => found.push(Hint::NotPublicOrigin {
+            rule: rule.reference(),
+            public_origin: public.clone(),
+            computed_from: decision.proxy.source,
+            only_scheme_differs: public.host() == origin.host()
+                && public.scheme() != origin.scheme(),
+            peer: decision.peer,
+            peer_trusted: decision.proxy.peer_trusted,
+        }),
+        None => found.push(Hint::NoUsableHost {
+            rule: rule.reference(),
+        }),
+        _ => {}
     }
-    for ignored in &decision.proxy.ignored {
-        push(ignored.clone());
-    }
-    hints
 }
 
 /// Hints for a malformed `Origin` header.
@@ -191,55 +195,39 @@ pub(crate) fn for_malformed(
     raw: &str,
     problem: &MalformedOrigin,
     decision: &Decision,
-) -> Vec<String> {
+) -> Vec<Hint> {
     let public = decision.public_origin.as_ref();
-    match problem {
+    let hint = match problem {
         MalformedOrigin::Path(path) => {
             let trimmed = raw.trim_matches([' ', '\t']);
             let without = trimmed.strip_suffix(path.as_str()).unwrap_or(trimmed);
-            let allowed = Origin::parse(without).ok().and_then(|o| {
-                allowed_by(allow, deny, &o, public).map(|rule| (o.clone(), describe(rule)))
-            });
+            let allowed = Origin::parse(without)
+                .ok()
+                .and_then(|o| allowed_by(allow, deny, &o, public).map(|rule| (o, rule)));
             match allowed {
-                Some((o, rule)) => vec![format!(
-                    "an origin has no path: `{o}` (without `{path}`) would be allowed by {rule}"
-                )],
-                None => vec!["an origin has no path; browsers never send one".to_owned()],
+                Some((allowed, rule)) => Hint::PathWouldBeAllowed {
+                    allowed,
+                    path: path.clone(),
+                    rule: rule.reference(),
+                },
+                None => Hint::HasPath,
             }
         }
-        MalformedOrigin::UserInfo => vec![
-            "`user@host` in an origin is a bypass attempt: the host is what follows the `@`"
-                .to_owned(),
-        ],
-        MalformedOrigin::List => vec![
-            "one Origin header holds one origin; a proxy may have merged two headers".to_owned(),
-        ],
-        MalformedOrigin::Conflicting => vec![
-            "two different Origin headers: a proxy or a client library added one (python-socketio's \
-             websocket client adds its own unless `websocket_extra_options={\"origin\": …}` is set)"
-                .to_owned(),
-        ],
-        MalformedOrigin::Wildcard => {
-            vec!["`*` is a glob, not an origin: browsers never send it".to_owned()]
-        }
-        _ => Vec::new(),
-    }
+        MalformedOrigin::UserInfo => Hint::UserInfo,
+        MalformedOrigin::List => Hint::List,
+        MalformedOrigin::Conflicting => Hint::ConflictingHeaders,
+        MalformedOrigin::Wildcard => Hint::WildcardHost,
+        _ => return Vec::new(),
+    };
+    vec![hint]
 }
 
 /// A hint for denials decided by `[requests]`.
-pub(crate) fn for_requests_setting(decision: &Decision) -> Option<String> {
+pub(crate) fn for_requests_setting(decision: &Decision) -> Option<Hint> {
     debug_assert_eq!(decision.verdict, Verdict::Deny);
     match decision.reason {
-        Reason::NullOrigin => Some(
-            "`Origin: null` comes from sandboxed iframes, file: pages and some cross-origin \
-             redirects; it is denied by requests.null_origin = \"deny\""
-                .to_owned(),
-        ),
-        Reason::MissingOrigin => Some(
-            "requests.missing_origin = \"deny\" refuses clients that send no Origin (native apps, \
-             curl, same-origin GETs)"
-                .to_owned(),
-        ),
+        Reason::NullOrigin => Some(Hint::NullOriginDenied),
+        Reason::MissingOrigin => Some(Hint::MissingOriginDenied),
         _ => None,
     }
 }

@@ -11,9 +11,9 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::diagnostics::Diagnostics;
-use super::schema::{RawPolicy, RawRule};
-use super::{Location, PolicyError, Severity};
+use crate::diagnostics::Diagnostics;
+use crate::policy::PolicyError;
+use crate::schema::{RawPolicy, RawRule};
 
 /// The largest policy file read, checked before parsing: 10,000 rules of about 100 bytes fit.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
@@ -44,25 +44,10 @@ pub(crate) fn human(bytes: usize) -> String {
     }
 }
 
-fn file_error(path: &Path, message: String) -> PolicyError {
-    PolicyError {
-        diagnostics: vec![super::Diagnostic {
-            severity: Severity::Error,
-            location: Location {
-                file: path.to_path_buf(),
-                line: 0,
-                column: 0,
-            },
-            message,
-            help: None,
-        }],
-    }
-}
-
 /// The error for a file of `len` bytes, if that is over [`MAX_FILE_BYTES`].
 pub(crate) fn check_file_size(path: &Path, len: u64) -> Result<(), PolicyError> {
     if len > MAX_FILE_BYTES as u64 {
-        return Err(file_error(
+        return Err(PolicyError::file(
             path,
             format!(
                 "the file is {len} bytes, over the limit of {} ({MAX_FILE_BYTES} bytes) for a policy file",

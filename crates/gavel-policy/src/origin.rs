@@ -36,38 +36,55 @@ pub struct Origin {
 /// Why a header value is not an origin.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MalformedOrigin {
+    /// Two `Origin` headers with different values.
     #[error("two different Origin headers")]
     Conflicting,
+    /// A comma-separated list where one origin is expected.
     #[error("a list of origins (comma) where one origin is expected")]
     List,
+    /// An empty value.
     #[error("the value is empty")]
     Empty,
+    /// Longer than [`MAX_ORIGIN_LEN`].
     #[error("the value is longer than {MAX_ORIGIN_LEN} bytes")]
     TooLong,
+    /// Bytes that are not UTF-8.
     #[error("the value is not valid UTF-8")]
     NotUtf8,
+    /// A control character.
     #[error("the value contains a control character")]
     ControlCharacter,
+    /// Whitespace inside the value.
     #[error("the value contains whitespace")]
     Whitespace,
+    /// No `scheme://`.
     #[error("no scheme: an origin looks like `https://host`")]
     MissingScheme,
+    /// A scheme that is not `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
     #[error("`{0}` is not a valid scheme")]
     InvalidScheme(String),
+    /// A path (or a backslash, which URL parsers read as one); the path is kept.
     #[error("an origin has no path (`{0}`)")]
     Path(String),
+    /// A `?query`.
     #[error("an origin has no query")]
     Query,
+    /// A `#fragment`.
     #[error("an origin has no fragment")]
     Fragment,
+    /// `user@` before the host.
     #[error("an origin has no user information (`user@`)")]
     UserInfo,
+    /// A `*` in the host: a glob, not an origin.
     #[error("a `*` is not allowed in a host")]
     Wildcard,
+    /// No host.
     #[error("the host is empty")]
     EmptyHost,
+    /// A host that is neither a domain nor an IP address.
     #[error("invalid host `{0}`")]
     InvalidHost(String),
+    /// A port that is not a number from 0 to 65535.
     #[error("invalid port `{0}`")]
     InvalidPort(String),
 }
@@ -108,7 +125,9 @@ pub enum RequestOrigin {
     Present(Origin),
     /// A value that is not an origin serialization, with the raw text when it was text.
     Malformed {
+        /// The value as received (lossily decoded when it was not UTF-8).
         raw: String,
+        /// What is wrong with it.
         problem: MalformedOrigin,
     },
 }
@@ -166,7 +185,23 @@ impl RequestOrigin {
 }
 
 impl Origin {
-    /// Parses an origin serialization (surrounding spaces and tabs are trimmed first).
+    /// Parses an origin serialization (surrounding spaces and tabs are trimmed first) and
+    /// normalizes it; anything that is not `scheme "://" host [ ":" port ]` is refused with
+    /// what is wrong.
+    ///
+    /// ```
+    /// use gavel_policy::{MalformedOrigin, Origin};
+    ///
+    /// let o = Origin::parse("https://App.Example.COM:8443")?;
+    /// assert_eq!((o.scheme(), o.host(), o.port()), ("https", "app.example.com", Some(8443)));
+    /// assert_eq!(Origin::parse("wss://a.io:443")?.as_str(), "wss://a.io");
+    /// assert_eq!(Origin::parse("http://[::1]:3000")?.is_loopback(), true);
+    ///
+    /// assert_eq!(Origin::parse("https://a.com/x"), Err(MalformedOrigin::Path("/x".into())));
+    /// assert_eq!(Origin::parse("https://a.com@evil.io"), Err(MalformedOrigin::UserInfo));
+    /// assert_eq!(Origin::parse("a.com"), Err(MalformedOrigin::MissingScheme));
+    /// # Ok::<(), MalformedOrigin>(())
+    /// ```
     pub fn parse(input: &str) -> Result<Self, MalformedOrigin> {
         let text = input.trim_matches([' ', '\t']);
         if text.is_empty() {
@@ -274,6 +309,7 @@ impl Origin {
         &self.serialized
     }
 
+    /// The scheme, lower-case.
     pub fn scheme(&self) -> &str {
         &self.serialized[..self.scheme_len]
     }
@@ -331,7 +367,7 @@ impl serde::Serialize for Origin {
 }
 
 /// The default port of the schemes that have one (WHATWG "special" schemes).
-pub fn default_port(scheme: &str) -> Option<u16> {
+pub(crate) fn default_port(scheme: &str) -> Option<u16> {
     match scheme {
         "http" | "ws" => Some(80),
         "https" | "wss" => Some(443),

@@ -15,8 +15,8 @@ use http::HeaderMap;
 use http::header::HOST;
 use ipnet::IpNet;
 
-use super::facts::RequestFacts;
-use super::origin::{Origin, normalize_host, parse_port, split_host_port};
+use crate::facts::RequestFacts;
+use crate::origin::{Origin, normalize_host, parse_port, split_host_port};
 
 /// The forwarding header names a policy may list under `trusted_proxies.headers`.
 pub const FORWARDING_HEADERS: [&str; 5] = [
@@ -27,7 +27,43 @@ pub const FORWARDING_HEADERS: [&str; 5] = [
     "x-forwarded-port",
 ];
 
-/// Which peers are proxies, and which of their headers are read.
+/// Which peers are proxies, and which of their headers are read: a policy's
+/// `[trusted_proxies]` (see [`Policy::trusted_proxies`](crate::Policy::trusted_proxies)).
+///
+/// ```
+/// use gavel_policy::{ConnScheme, Policy, RequestFacts, Surface};
+/// use http::HeaderMap;
+///
+/// let policy = Policy::from_source("p.toml", r#"
+/// version = 1
+/// [[allow]]
+/// same_origin = true
+/// [trusted_proxies]
+/// cidrs = ["10.0.0.0/8"]
+/// headers = ["x-forwarded-proto", "x-forwarded-host"]
+/// "#)?;
+/// let mut headers = HeaderMap::new();
+/// headers.insert("host", "gavel:8080".parse()?);
+/// headers.insert("x-forwarded-proto", "https".parse()?);
+/// headers.insert("x-forwarded-host", "draft.example.io".parse()?);
+/// let from = |peer: &str| RequestFacts {
+///     headers: &headers,
+///     peer: peer.parse().unwrap(),
+///     scheme: ConnScheme::Http,
+///     surface: Surface::PollingGet,
+///     path: "/api/socket.io/",
+/// };
+/// let proxies = policy.trusted_proxies();
+/// // From the ingress: its headers are believed.
+/// let (public, report) = proxies.public_origin(&from("10.4.0.9"));
+/// assert_eq!(public.unwrap().as_str(), "https://draft.example.io");
+/// assert_eq!(report.source, "x-forwarded");
+/// // From anyone else: they are not.
+/// let (public, report) = proxies.public_origin(&from("198.51.100.2"));
+/// assert_eq!(public.unwrap().as_str(), "http://gavel:8080");
+/// assert!(report.ignored[0].ends_with("ignored: peer 198.51.100.2 is not in trusted_proxies.cidrs"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct TrustedProxies {
     cidrs: Vec<IpNet>,
@@ -36,7 +72,10 @@ pub struct TrustedProxies {
 }
 
 /// How the public origin was found, for the decision's diagnostics.
+///
+/// Serializes as `{"peer_trusted", "source", "via", "client", "ignored"}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct ProxyReport {
     /// The connection's peer is inside `trusted_proxies.cidrs`.
     pub peer_trusted: bool,
@@ -53,7 +92,7 @@ pub struct ProxyReport {
 
 impl TrustedProxies {
     /// `headers` must be names from [`FORWARDING_HEADERS`] (lower case).
-    pub fn new(cidrs: Vec<IpNet>, headers: &[&str]) -> Self {
+    pub(crate) fn new(cidrs: Vec<IpNet>, headers: &[&str]) -> Self {
         let mut read = [false; 5];
         for (i, name) in FORWARDING_HEADERS.iter().enumerate() {
             read[i] = headers.contains(name);
@@ -61,10 +100,12 @@ impl TrustedProxies {
         Self { cidrs, read }
     }
 
+    /// The networks whose peers are proxies (`trusted_proxies.cidrs`).
     pub fn cidrs(&self) -> &[IpNet] {
         &self.cidrs
     }
 
+    /// Whether `ip` is inside one of the networks (an IPv4-mapped IPv6 address as IPv4).
     pub fn is_trusted(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.cidrs.iter().any(|net| net.contains(&ip))
@@ -77,7 +118,8 @@ impl TrustedProxies {
             .is_some_and(|i| self.read[i])
     }
 
-    /// The origin the client used to reach us, as far as trusted hops tell.
+    /// The origin the client used to reach the server, as far as trusted hops tell, and how it
+    /// was found. `None` when the request has no usable `Host`.
     pub fn public_origin(&self, facts: &RequestFacts<'_>) -> (Option<Origin>, ProxyReport) {
         let headers = facts.headers;
         let mut report = ProxyReport {

@@ -24,15 +24,18 @@ use super::limits::{MAX_REGEX_BYTES, MAX_REGEXES_BYTES};
 use super::origin::Origin;
 use super::pattern::syntax_config;
 
-/// Whether a rule allows or denies.
+/// Whether a rule allows or denies: `[[allow]]` or `[[deny]]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
+    /// An `[[allow]]` rule.
     Allow,
+    /// A `[[deny]]` rule.
     Deny,
 }
 
 impl Action {
+    /// `allow` or `deny`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Allow => "allow",
@@ -41,9 +44,52 @@ impl Action {
     }
 }
 
+/// The kind of a rule's one matcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleKind {
+    /// `exact = "https://app.example.com"`: one origin, compared normalized.
+    Exact,
+    /// `glob = "https://*.example.com"`: `*` is one DNS label, `**` one or more.
+    Glob,
+    /// `regex = '^https://pr-[0-9]+\.example\.com$'`: matched against the whole origin.
+    Regex,
+    /// `wildcard = true`: every origin.
+    Wildcard,
+    /// `same_origin = true`: the request's own public origin.
+    SameOrigin,
+}
+
+impl RuleKind {
+    /// `exact`, `glob`, `regex`, `wildcard` or `same-origin`: how decisions report the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exact => "exact",
+            Self::Glob => "glob",
+            Self::Regex => "regex",
+            Self::Wildcard => "wildcard",
+            Self::SameOrigin => "same-origin",
+        }
+    }
+
+    /// The key a policy file writes for this kind (`same_origin`, not `same-origin`).
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Self::SameOrigin => "same_origin",
+            other => other.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for RuleKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The one matcher of a rule.
 #[derive(Clone, Debug)]
-pub enum Matcher {
+pub(crate) enum Matcher {
     Exact(Origin),
     Glob(OriginGlob),
     /// The pattern as written; it is always matched whole.
@@ -53,13 +99,13 @@ pub enum Matcher {
 }
 
 impl Matcher {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> RuleKind {
         match self {
-            Self::Exact(_) => "exact",
-            Self::Glob(_) => "glob",
-            Self::Regex(_) => "regex",
-            Self::Wildcard => "wildcard",
-            Self::SameOrigin => "same-origin",
+            Self::Exact(_) => RuleKind::Exact,
+            Self::Glob(_) => RuleKind::Glob,
+            Self::Regex(_) => RuleKind::Regex,
+            Self::Wildcard => RuleKind::Wildcard,
+            Self::SameOrigin => RuleKind::SameOrigin,
         }
     }
 }
@@ -78,25 +124,17 @@ impl fmt::Display for Matcher {
 
 /// One `[[allow]]` or `[[deny]]` entry, compiled.
 #[derive(Clone, Debug)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// The `name`, or `allow[N]` / `deny[N]` (0-based, in file order).
-    pub name: String,
-    pub action: Action,
-    pub matcher: Matcher,
-    pub note: Option<String>,
-    pub location: Location,
+    pub(crate) name: String,
+    pub(crate) matcher: Matcher,
+    pub(crate) location: Location,
     /// What decisions report, built once (decisions only clone the `Arc`).
     reference: Arc<RuleRef>,
 }
 
 impl Rule {
-    pub fn new(
-        name: String,
-        action: Action,
-        matcher: Matcher,
-        note: Option<String>,
-        location: Location,
-    ) -> Self {
+    pub(crate) fn new(name: String, action: Action, matcher: Matcher, location: Location) -> Self {
         let reference = Arc::new(RuleRef {
             name: name.clone(),
             action,
@@ -107,31 +145,68 @@ impl Rule {
         });
         Self {
             name,
-            action,
             matcher,
-            note,
             location,
             reference,
         }
     }
 
     /// The reference decisions carry.
-    pub fn reference(&self) -> Arc<RuleRef> {
+    pub(crate) fn reference(&self) -> Arc<RuleRef> {
         self.reference.clone()
+    }
+
+    /// The reference, borrowed.
+    pub(crate) fn reference_ref(&self) -> &RuleRef {
+        &self.reference
     }
 }
 
-/// A reference to a rule as decisions report it.
+/// A rule as decisions and [`Policy::rules`](crate::Policy::rules) report it: its name, what
+/// it does and where it is written.
+///
+/// Serializes as `{"name", "action", "kind", "matcher", "file", "line"}` (the `rule_detail` of
+/// a decision's JSON).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RuleRef {
-    pub name: String,
-    pub action: Action,
-    /// `exact`, `glob`, `regex`, `wildcard` or `same-origin`.
-    pub kind: &'static str,
-    /// The matcher as written, e.g. `exact = "https://a.com"`.
-    pub matcher: String,
-    pub file: String,
-    pub line: usize,
+    name: String,
+    action: Action,
+    kind: RuleKind,
+    matcher: String,
+    file: String,
+    line: usize,
+}
+
+impl RuleRef {
+    /// The rule's `name`, or `allow[N]` / `deny[N]` (0-based, in file order) when it has none.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether it is an allow or a deny rule.
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// The kind of its matcher.
+    pub fn kind(&self) -> RuleKind {
+        self.kind
+    }
+
+    /// The matcher as a policy file writes it, normalized: e.g. `exact = "https://a.com"`.
+    pub fn matcher(&self) -> &str {
+        &self.matcher
+    }
+
+    /// The policy file it is written in.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The line of its `[[allow]]` or `[[deny]]` header (1-based).
+    pub fn line(&self) -> usize {
+        self.line
+    }
 }
 
 /// The rules of one action, compiled for lookup.
@@ -277,8 +352,7 @@ pub(crate) fn anchored(pattern: &str) -> String {
 }
 
 /// Rules matched one by one, each with its own compiled matcher.
-#[doc(hidden)]
-pub struct ScanningRuleSet<'a> {
+pub(crate) struct ScanningRuleSet<'a> {
     rules: &'a [Rule],
     compiled: Vec<Compiled>,
 }
@@ -292,7 +366,7 @@ enum Compiled {
 }
 
 impl<'a> ScanningRuleSet<'a> {
-    pub fn new(rules: &'a [Rule]) -> Self {
+    pub(crate) fn new(rules: &'a [Rule]) -> Self {
         let compiled = rules
             .iter()
             .map(|r| match &r.matcher {
@@ -312,7 +386,7 @@ impl<'a> ScanningRuleSet<'a> {
         Self { rules, compiled }
     }
 
-    pub fn first_match<'p>(
+    pub(crate) fn first_match<'p>(
         &self,
         origin: &Origin,
         public: &dyn Fn() -> Option<&'p Origin>,

@@ -19,15 +19,18 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 
-use super::{Policy, PolicyError};
+use crate::policy::{Policy, PolicyError};
 
-/// What the store can tell about itself.
+/// What the store can tell about itself (like OPA's status: active version, last successful
+/// activation, last error).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct StoreStatus {
     /// The file the store reloads from.
     pub source: PathBuf,
     /// `counter-hash` of the active policy.
     pub version: String,
+    /// The SHA-256 of the active policy file, hex.
     pub sha256: String,
     /// When the active policy was activated (start-up or last successful reload).
     pub activated_at: SystemTime,
@@ -41,8 +44,11 @@ pub struct StoreStatus {
 
 /// A reload that was refused; the active policy did not change.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ReloadFailure {
+    /// When it was refused.
     pub at: SystemTime,
+    /// Why.
     pub error: PolicyError,
 }
 
@@ -58,7 +64,9 @@ pub enum ReloadOutcome {
 /// A reload that did not activate the file; the active policy did not change.
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{error}")]
+#[non_exhaustive]
 pub struct ReloadRefused {
+    /// Why the file was refused.
     pub error: PolicyError,
     /// The file still reads as it did when it was last refused (the same content, or the same
     /// read error): nothing was parsed or compiled again, and nothing was counted. `error` is
@@ -66,7 +74,39 @@ pub struct ReloadRefused {
     pub repeated: bool,
 }
 
-/// The active policy and its reload bookkeeping.
+/// The active policy of a server and its reload bookkeeping.
+///
+/// Readers never lock and never see half a policy. A reload activates the file only when its
+/// content changed and passes every check; otherwise the last good policy stays active and
+/// the refusal is kept in [`PolicyStore::status`]. What triggers reloads (a file watcher, a
+/// signal, an admin API) is the embedder's.
+///
+/// ```
+/// use gavel_policy::{PolicyStore, ReloadOutcome};
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("policy.toml");
+/// std::fs::write(&path, "version = 1\n[[allow]]\nexact = \"https://a.example\"\n")?;
+/// let store = PolicyStore::open(&path)?;
+/// assert!(store.current().version().starts_with("1-"));
+///
+/// // Unchanged content: nothing to do.
+/// assert!(matches!(store.reload(), Ok(ReloadOutcome::Unchanged(_))));
+///
+/// // A file that fails a check is refused; the last good policy stays active.
+/// std::fs::write(&path, "version = 1\n[[allow]]\nexact = \"https://b.example/\"\n")?;
+/// let refused = store.reload().unwrap_err();
+/// assert!(refused.to_string().contains("policy.toml:3:9: error: an origin has no path"));
+/// assert_eq!(store.status().failures, 1);
+/// assert!(store.current().version().starts_with("1-"));
+///
+/// // A good file is activated with the next counter.
+/// std::fs::write(&path, "version = 1\n[[allow]]\nexact = \"https://b.example\"\n")?;
+/// let Ok(ReloadOutcome::Activated(version)) = store.reload() else { panic!("activated") };
+/// assert!(version.starts_with("2-"));
+/// assert_eq!(store.current().version(), version);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct PolicyStore {
     source: PathBuf,
     active: ArcSwap<Policy>,
@@ -106,14 +146,17 @@ impl PolicyStore {
         self.active.load_full()
     }
 
+    /// The store's status, copied.
     pub fn status(&self) -> StoreStatus {
         self.status.lock().expect("status lock").clone()
     }
 
     /// Re-reads the source file and activates it if it changed and passes every check.
+    /// Blocking: it reads and compiles the file (call it off an async runtime's workers).
+    /// Reloads are serialized; decisions go on meanwhile.
     pub fn reload(&self) -> Result<ReloadOutcome, ReloadRefused> {
         let _one_at_a_time = self.reloading.lock().expect("reload lock");
-        let read = super::limits::read_bounded(&self.source);
+        let read = crate::limits::read_bounded(&self.source);
         let print = fingerprint(&read);
         let mut refused = self.refused.lock().expect("refused lock");
         if refused.as_deref() == Some(print.as_str()) {
@@ -162,10 +205,10 @@ impl PolicyStore {
 
     fn try_reload(&self, bytes: &[u8]) -> Result<ReloadOutcome, PolicyError> {
         let active = self.active.load();
-        if super::load::sha256_hex(bytes) == active.source.sha256 {
+        if crate::load::sha256_hex(bytes) == active.source.sha256 {
             return Ok(ReloadOutcome::Unchanged(active.version().to_owned()));
         }
-        let mut policy = super::load::load(&self.source, bytes)?;
+        let mut policy = crate::load::load(&self.source, bytes)?;
         let activations = self.status.lock().expect("status lock").activations;
         policy.set_counter(activations + 1);
         let version = policy.version().to_owned();
@@ -179,7 +222,7 @@ impl PolicyStore {
 /// error, which names its size, stands for it).
 fn fingerprint(read: &Result<Vec<u8>, PolicyError>) -> String {
     match read {
-        Ok(bytes) => super::load::sha256_hex(bytes),
+        Ok(bytes) => crate::load::sha256_hex(bytes),
         Err(e) => format!("unreadable: {e}"),
     }
 }

@@ -43,7 +43,11 @@ fn policy() -> Policy {
 }
 
 fn hints(d: &Decision) -> String {
-    d.hints.join("\n")
+    d.hints()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
@@ -54,7 +58,7 @@ fn near_misses_name_the_difference() {
         "203.0.113.1",
         &[("origin", "https://draft.example.com.")],
     );
-    assert_eq!(d.verdict, Verdict::Deny);
+    assert_eq!(d.verdict(), Verdict::Deny);
     assert!(
         hints(&d).contains("only by its trailing dot"),
         "{}",
@@ -98,21 +102,24 @@ fn the_seed_incident_is_allowed_and_explained() {
         ("x-forwarded-proto", "https"),
     ];
     let d = decide(&p, "10.4.0.9", &forwarded);
-    assert_eq!((d.verdict, d.reason), (Verdict::Allow, Reason::SameOrigin));
     assert_eq!(
-        d.public_origin.unwrap().as_str(),
+        (d.verdict(), d.reason()),
+        (Verdict::Allow, Reason::SameOrigin)
+    );
+    assert_eq!(
+        d.public_origin().unwrap().as_str(),
         "https://auction.example.com"
     );
-    assert_eq!(d.proxy.via, Some("10.4.0.9".parse().unwrap()));
+    assert_eq!(d.proxy().via, Some("10.4.0.9".parse().unwrap()));
 
     // The same request from a peer outside the cluster: denied, and the log line would show why.
     let d = decide(&p, "198.51.100.2", &forwarded);
     assert_eq!(
-        (d.verdict, d.reason),
+        (d.verdict(), d.reason()),
         (Verdict::Deny, Reason::NoRuleMatched)
     );
     assert_eq!(
-        d.public_origin.as_ref().unwrap().as_str(),
+        d.public_origin().unwrap().as_str(),
         "http://auction.example.com"
     );
     let h = hints(&d);
@@ -127,10 +134,13 @@ fn the_seed_incident_is_allowed_and_explained() {
 fn null_missing_and_malformed() {
     let p = policy();
     let d = decide(&p, "203.0.113.1", &[("origin", "null")]);
-    assert_eq!((d.verdict, d.reason), (Verdict::Allow, Reason::NullOrigin));
+    assert_eq!(
+        (d.verdict(), d.reason()),
+        (Verdict::Allow, Reason::NullOrigin)
+    );
     let d = decide(&p, "203.0.113.1", &[]);
     assert_eq!(
-        (d.verdict, d.reason),
+        (d.verdict(), d.reason()),
         (Verdict::Allow, Reason::MissingOrigin)
     );
     let d = decide(
@@ -142,7 +152,7 @@ fn null_missing_and_malformed() {
         ],
     );
     assert_eq!(
-        (d.verdict, d.reason),
+        (d.verdict(), d.reason()),
         (Verdict::Deny, Reason::MalformedOrigin)
     );
     assert_eq!(d.denial_status(), 400);
@@ -160,7 +170,7 @@ fn null_missing_and_malformed() {
             ("origin", "https://draft.example.com"),
         ],
     );
-    assert_eq!(d.verdict, Verdict::Allow);
+    assert_eq!(d.verdict(), Verdict::Allow);
     let d = decide(&p, "203.0.113.1", &[("origin", "https://evil.io")]);
     assert_eq!(d.denial_status(), 403);
 }
@@ -173,10 +183,10 @@ fn report_only_decides_but_does_not_enforce() {
     )
     .unwrap();
     let d = decide(&p, "203.0.113.1", &[("origin", "https://b.com")]);
-    assert_eq!(d.verdict, Verdict::Deny);
-    assert!(!d.enforced);
+    assert_eq!(d.verdict(), Verdict::Deny);
+    assert!(!d.is_enforced());
     let d = decide(&policy(), "203.0.113.1", &[("origin", "https://b.com")]);
-    assert!(d.enforced);
+    assert!(d.is_enforced());
 }
 
 #[test]
@@ -188,13 +198,13 @@ fn decisions_carry_the_policy_version_and_rule_location() {
         "203.0.113.1",
         &[("origin", "https://draft.example.com")],
     );
-    assert_eq!(&*d.policy_version, format!("7-{}", &p.source.sha256[..12]));
-    let rule = d.rule.unwrap();
+    assert_eq!(d.policy_version(), format!("7-{}", &p.sha256()[..12]));
+    let rule = d.rule().unwrap();
     assert_eq!(
-        (rule.name.as_str(), rule.file.as_str(), rule.line),
+        (rule.name(), rule.file(), rule.line()),
         ("frontend", "p.toml", 5)
     );
-    assert_eq!(rule.matcher, "exact = \"https://draft.example.com\"");
+    assert_eq!(rule.matcher(), "exact = \"https://draft.example.com\"");
     let json = decide(&p, "203.0.113.1", &[("origin", "https://x.io")]).to_json();
     for key in [
         "verdict",

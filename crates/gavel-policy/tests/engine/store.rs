@@ -29,7 +29,7 @@ fn verdict_of(policy: &Policy, origin: &str) -> Verdict {
             surface: Surface::Http,
             path: "/",
         })
-        .verdict
+        .verdict()
 }
 
 #[test]

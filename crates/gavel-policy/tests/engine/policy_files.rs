@@ -14,7 +14,7 @@ fn errors(source: &str) -> String {
 fn warnings(source: &str) -> String {
     let policy = Policy::from_source("p.toml", source).unwrap_or_else(|e| panic!("{e}"));
     policy
-        .diagnostics
+        .diagnostics()
         .iter()
         .filter(|d| d.severity != Severity::Error)
         .map(ToString::to_string)
@@ -221,8 +221,8 @@ fn cors_values_are_validated() {
         "version = 1\n[cors]\nmax_age_secs = 999999\nallow_methods = [\"get\"]\n",
     )
     .unwrap();
-    assert_eq!(p.cors.max_age_secs, Some(86_400));
-    assert_eq!(p.cors.allow_methods, vec![http::Method::GET]);
+    assert_eq!(p.cors().max_age_secs(), Some(86_400));
+    assert_eq!(p.cors().allow_methods(), vec![http::Method::GET]);
 }
 
 #[test]

@@ -88,7 +88,7 @@ proptest! {
         let policy = Policy::from_source("p.toml", &format!(
             "version = 1\n[requests]\nmissing_origin = \"deny\"\n[[allow]]\nname = \"frontend\"\nexact = \"{allowed}\"\n"
         )).unwrap();
-        prop_assert_eq!(decide_origin(&policy, allowed.as_bytes()).verdict, Verdict::Allow);
+        prop_assert_eq!(decide_origin(&policy, allowed.as_bytes()).verdict(), Verdict::Allow);
         let mut chars: Vec<char> = allowed.chars().collect();
         let pos = pos % (chars.len() + 1);
         match op {
@@ -102,7 +102,7 @@ proptest! {
             || changed.trim().eq_ignore_ascii_case(&format!("{allowed}:443"));
         prop_assume!(!same_after_normalization && changed != allowed);
         let d = decide_origin(&policy, changed.as_bytes());
-        prop_assert_eq!(d.verdict, Verdict::Deny, "{:?} was allowed: {}", changed, d.summary());
+        prop_assert_eq!(d.verdict(), Verdict::Deny, "{:?} was allowed: {}", changed, d.summary());
     }
 
     /// The compiled sets decide exactly like trying every rule in turn.
@@ -125,15 +125,15 @@ proptest! {
             let slow = scan.decide(&facts);
             // A repeat may come from the decision cache: it must be the same decision.
             let again = policy.decide(&facts);
-            prop_assert_eq!(again.verdict, fast.verdict, "{}", o);
-            prop_assert_eq!(again.reason, fast.reason, "{}", o);
-            prop_assert_eq!(again.origin.as_ref(), fast.origin.as_ref(), "{}", o);
-            prop_assert_eq!(again.raw_origin.as_ref(), fast.raw_origin.as_ref(), "{}", o);
-            prop_assert_eq!(again.rule.as_ref().map(|r| r.name.clone()), fast.rule.as_ref().map(|r| r.name.clone()), "{}", o);
-            prop_assert_eq!(fast.verdict, slow.verdict, "{}", o);
-            prop_assert_eq!(fast.reason, slow.reason, "{}", o);
-            prop_assert_eq!(fast.rule.map(|r| r.name.clone()), slow.rule.map(|r| r.name.clone()), "{}", o);
-            prop_assert_eq!(fast.hints, slow.hints, "{}", o);
+            prop_assert_eq!(again.verdict(), fast.verdict(), "{}", o);
+            prop_assert_eq!(again.reason(), fast.reason(), "{}", o);
+            prop_assert_eq!(again.origin(), fast.origin(), "{}", o);
+            prop_assert_eq!(again.raw_origin(), fast.raw_origin(), "{}", o);
+            prop_assert_eq!(again.rule().map(|r| r.name()), fast.rule().map(|r| r.name()), "{}", o);
+            prop_assert_eq!(fast.verdict(), slow.verdict(), "{}", o);
+            prop_assert_eq!(fast.reason(), slow.reason(), "{}", o);
+            prop_assert_eq!(fast.rule().map(|r| r.name()), slow.rule().map(|r| r.name()), "{}", o);
+            prop_assert_eq!(fast.hints(), slow.hints(), "{}", o);
         }
     }
 }
@@ -189,19 +189,19 @@ fn first_allow_rule_in_file_order_is_reported() {
     let policy = Policy::from_source("p.toml", MIXED).unwrap();
     // e1, g1 and r1 all match; e1 comes first.
     let d = decide_origin(&policy, b"https://a.example.com");
-    assert_eq!(d.rule.unwrap().name, "e1");
+    assert_eq!(d.rule().unwrap().name(), "e1");
     // g1 and r1 match; g1 comes first although e2 (an exact rule) is between them.
     let d = decide_origin(&policy, b"https://d.example.com");
-    assert_eq!(d.rule.unwrap().name, "g1");
+    assert_eq!(d.rule().unwrap().name(), "g1");
     // Within one automaton the earlier pattern wins: r0 before r-late, g0 before g1.
     let d = decide_origin(&policy, b"https://bz.example.com");
-    assert_eq!(d.rule.unwrap().name, "r0");
+    assert_eq!(d.rule().unwrap().name(), "r0");
     let d = decide_origin(&policy, b"https://cz.example.com");
-    assert_eq!(d.rule.unwrap().name, "g0");
+    assert_eq!(d.rule().unwrap().name(), "g0");
     let d = decide_origin(&policy, b"https://a.b.deep.example.org");
-    assert_eq!(d.rule.unwrap().name, "g2");
+    assert_eq!(d.rule().unwrap().name(), "g2");
     // deny wins over allow
     let d = decide_origin(&policy, b"https://bad1.example.com");
-    assert_eq!((d.verdict, d.reason), (Verdict::Deny, Reason::DenyRule));
-    assert_eq!(d.rule.unwrap().name, "d1");
+    assert_eq!((d.verdict(), d.reason()), (Verdict::Deny, Reason::DenyRule));
+    assert_eq!(d.rule().unwrap().name(), "d1");
 }
