@@ -89,7 +89,7 @@ impl std::fmt::Debug for JwtSecret {
 
 /// Everything `gavel serve` needs, validated.
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub struct ServerSettings {
     pub bind: SocketAddr,
     pub policy: PathBuf,
     /// Database URL; may hold a password, so `Debug` shows it redacted.
@@ -193,7 +193,7 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-impl Settings {
+impl ServerSettings {
     /// Reads the optional config file, then applies `GAVEL_*` variables from `env`.
     pub fn load(
         config: Option<&Path>,
@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn defaults_without_configuration() {
-        let s = Settings::load(None, |_| None).unwrap();
+        let s = ServerSettings::load(None, |_| None).unwrap();
         assert_eq!(s.bind.to_string(), DEFAULT_BIND);
         assert_eq!(s.policy, PathBuf::from(DEFAULT_POLICY));
         assert!(s.jwt_secret.generated);
@@ -314,18 +314,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("gavel.toml");
         std::fs::write(&file, "bind = \"127.0.0.1:9000\"\nlog_format = \"json\"\n").unwrap();
-        let s = Settings::load(Some(&file), |k| {
+        let s = ServerSettings::load(Some(&file), |k| {
             (k == "GAVEL_BIND").then(|| "0.0.0.0:7000".to_owned())
         })
         .unwrap();
         assert_eq!(s.bind.to_string(), "0.0.0.0:7000");
         assert_eq!(s.log_format, LogFormat::Json);
         std::fs::write(&file, "bnd = 1\n").unwrap();
-        let e = Settings::load(Some(&file), |_| None)
+        let e = ServerSettings::load(Some(&file), |_| None)
             .unwrap_err()
             .to_string();
         assert!(e.contains("gavel.toml:1:1: unknown field `bnd`"), "{e}");
-        let e = Settings::load(None, |k| (k == "GAVEL_JWT_SECRET").then(|| "short".into()))
+        let e = ServerSettings::load(None, |k| (k == "GAVEL_JWT_SECRET").then(|| "short".into()))
             .unwrap_err()
             .to_string();
         assert!(e.contains("at least 32 bytes"), "{e}");

@@ -11,7 +11,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use super::ApiTags;
 use super::problem::Problem;
 use super::security::BearerAuth;
-use crate::auth::Role;
+use crate::auth::AccountRole;
 use crate::reload::Reloader;
 use gavel_policy::{
     ConnScheme, DEFAULT_PEER, PolicyError, ReloadOutcome, RequestFacts, Surface, header,
@@ -165,7 +165,7 @@ impl AdminApi {
     /// The active policy: version, hash, source, when it was loaded, the last reload error.
     #[oai(path = "/policy", method = "get", operation_id = "getPolicy")]
     async fn policy(&self, auth: BearerAuth) -> StatusResponse {
-        if auth.0.role != Role::Admin {
+        if auth.0.role != AccountRole::Admin {
             return StatusResponse::Forbidden(forbidden());
         }
         let gate = self.reloader().gate();
@@ -201,7 +201,7 @@ impl AdminApi {
         operation_id = "explainPolicy"
     )]
     async fn explain(&self, auth: BearerAuth, body: Json<ExplainRequest>) -> ExplainResponse {
-        if auth.0.role != Role::Admin {
+        if auth.0.role != AccountRole::Admin {
             return ExplainResponse::Forbidden(forbidden());
         }
         let bad = |detail: String| {
@@ -258,7 +258,7 @@ impl AdminApi {
         operation_id = "reloadPolicy"
     )]
     async fn reload(&self, auth: BearerAuth) -> ReloadResponse {
-        if auth.0.role != Role::Admin {
+        if auth.0.role != AccountRole::Admin {
             return ReloadResponse::Forbidden(forbidden());
         }
         let reloader = self.reloader().clone();

@@ -1,5 +1,5 @@
 //! `/api/auctions`: create an auction, run it, read its state, events and results. Thin: every
-//! action is one call to the auction house; the rules decide.
+//! action is one call to a member's requests (`MemberRequests`); the rules decide.
 
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Json, PlainText};
@@ -8,28 +8,35 @@ use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
 use super::ApiTags;
 use super::failure::{Failure, bad_request};
 use super::security::BearerAuth;
-use crate::auction::deadlines::now_ms;
 use crate::auction::history::{self, BidCursor};
-use crate::auction::house::{Action, AuctionHouse, Member, Role};
-use crate::auction::service::Accepted;
-use crate::auction::{Auction, ClientId, Event, Player, Settings};
+use crate::auction::requests::{Member, MemberAction, MemberRequests, MemberRole};
+use crate::auction::store::Accepted;
+use crate::auction::{Auction, AuctionSettings, ClientId, Event, Player, PlayerId, TeamId};
+use crate::clock::Millis;
 
 pub struct AuctionApi {
     /// `None` only while generating the OpenAPI document.
-    house: Option<AuctionHouse>,
+    requests: Option<MemberRequests>,
 }
 
 impl AuctionApi {
-    pub fn new(house: AuctionHouse) -> Self {
-        Self { house: Some(house) }
+    pub fn new(requests: MemberRequests) -> Self {
+        Self {
+            requests: Some(requests),
+        }
     }
 
     pub fn for_document() -> Self {
-        Self { house: None }
+        Self { requests: None }
     }
 
-    fn house(&self) -> &AuctionHouse {
-        self.house.as_ref().expect("a serving AuctionApi")
+    fn requests(&self) -> &MemberRequests {
+        self.requests.as_ref().expect("a serving AuctionApi")
+    }
+
+    /// The server clock's time, for `server_now`.
+    fn now_ms(&self) -> Millis {
+        self.requests().clock().now_ms()
     }
 }
 
@@ -232,7 +239,7 @@ pub enum CreateResponse {
 #[derive(Object)]
 pub struct InvitationBody {
     /// `manager` (with `team`) or `spectator`.
-    pub role: Role,
+    pub role: MemberRole,
     /// The team a manager will manage (an index into the auction's teams).
     pub team: Option<u32>,
 }
@@ -241,7 +248,7 @@ pub struct InvitationBody {
 pub struct InvitationCreated {
     /// Shown once; whoever joins with it gets the role.
     pub code: String,
-    pub role: Role,
+    pub role: MemberRole,
     #[oai(skip_serializing_if_is_none)]
     pub team: Option<u32>,
     pub expires_at: u64,
@@ -256,7 +263,7 @@ pub struct JoinBody {
 #[derive(Object)]
 pub struct MemberBody {
     pub sub: String,
-    pub role: Role,
+    pub role: MemberRole,
     /// The team managed, if any.
     #[oai(skip_serializing_if_is_none)]
     pub team: Option<u32>,
@@ -286,11 +293,11 @@ fn numbered(events: Vec<(i64, Event)>) -> Vec<NumberedEvent> {
         .collect()
 }
 
-fn command_result(Accepted { events, seq }: Accepted) -> Json<CommandResult> {
+fn command_result(Accepted { events, seq }: Accepted, server_now: Millis) -> Json<CommandResult> {
     Json(CommandResult {
         seq,
         events: numbered(events),
-        server_now: now_ms(),
+        server_now,
     })
 }
 
@@ -298,14 +305,14 @@ pub fn member_body(sub: String, member: Member) -> MemberBody {
     MemberBody {
         sub,
         role: member.role,
-        team: member.team.map(|t| t as u32),
+        team: member.team.map(|t| t.index() as u32),
     }
 }
 
-fn settings(s: &SettingsBody) -> Result<Settings, Failure> {
-    let d = Settings::default();
+fn settings(s: &SettingsBody) -> Result<AuctionSettings, Failure> {
+    let d = AuctionSettings::default();
     let secs = |v: Option<u32>, default: u64| v.map_or(default, |v| u64::from(v) * 1000);
-    let settings = Settings {
+    let settings = AuctionSettings {
         budget: s.budget.unwrap_or(d.budget),
         roster_slots: s.roster_slots.unwrap_or(d.roster_slots),
         min_bid: s.min_bid.unwrap_or(d.min_bid),
@@ -386,11 +393,10 @@ fn results(state: &Auction, seq: i64) -> Results {
         seq,
         completed: matches!(state.phase, crate::auction::Phase::Completed),
         teams: state
-            .teams
-            .iter()
-            .enumerate()
+            .team_ids()
+            .map(|i| (i, state.team(i)))
             .map(|(i, t)| TeamResult {
-                team: i as u32,
+                team: i.index() as u32,
                 name: t.name.clone(),
                 budget_left: t.budget_left,
                 spent: t.roster.iter().map(|(_, price)| price).sum(),
@@ -398,8 +404,8 @@ fn results(state: &Auction, seq: i64) -> Results {
                     .roster
                     .iter()
                     .map(|&(player, price)| RosterEntry {
-                        player: player as u32,
-                        name: state.players[player].name.clone(),
+                        player: player.index() as u32,
+                        name: state.player(player).name.clone(),
                         price,
                     })
                     .collect(),
@@ -447,7 +453,7 @@ impl AuctionApi {
         let auction = Auction::new(settings, &names, &players);
         let managers: Vec<Option<String>> = body.teams.into_iter().map(|t| t.manager).collect();
         let id = self
-            .house()
+            .requests()
             .create(&body.name, &auth.0.sub, &auction, &managers)
             .await?;
         Ok(CreateResponse::Created(Json(Created { id })))
@@ -456,7 +462,7 @@ impl AuctionApi {
     /// The auction in brief: name, commissioner, settings, phase, `seq`.
     #[oai(path = "/:id", method = "get", operation_id = "getAuction")]
     async fn get(&self, auth: BearerAuth, id: Path<i64>) -> Answer<AuctionSummary> {
-        let snapshot = self.house().snapshot(id.0, &auth.0.sub).await?;
+        let snapshot = self.requests().snapshot(id.0, &auth.0.sub).await?;
         let s = &snapshot.state.settings;
         Ok(Json(AuctionSummary {
             id: id.0,
@@ -492,17 +498,17 @@ impl AuctionApi {
         body: Json<SettingsBody>,
     ) -> Answer<CommandResult> {
         let settings = settings(&body.0)?;
-        self.act(id.0, &auth, Action::ChangeSettings { settings }, None)
+        self.act(id.0, &auth, MemberAction::ChangeSettings { settings }, None)
             .await
     }
 
     /// The state now, with its `seq` and the server clock.
     #[oai(path = "/:id/state", method = "get", operation_id = "getAuctionState")]
     async fn state(&self, auth: BearerAuth, id: Path<i64>) -> Answer<StateBody> {
-        let snapshot = self.house().snapshot(id.0, &auth.0.sub).await?;
+        let snapshot = self.requests().snapshot(id.0, &auth.0.sub).await?;
         Ok(Json(StateBody {
             seq: snapshot.seq,
-            server_now: now_ms(),
+            server_now: self.now_ms(),
             commissioner: snapshot.commissioner,
             state: serde_json::to_value(snapshot.state).expect("state serializes"),
         }))
@@ -521,12 +527,12 @@ impl AuctionApi {
         #[oai(default)] after_seq: Query<i64>,
     ) -> Answer<EventsBody> {
         let events = self
-            .house()
+            .requests()
             .events_after(id.0, &auth.0.sub, after_seq.0)
             .await?;
         Ok(Json(EventsBody {
             events: numbered(events),
-            server_now: now_ms(),
+            server_now: self.now_ms(),
         }))
     }
 
@@ -537,7 +543,7 @@ impl AuctionApi {
         operation_id = "getAuctionResults"
     )]
     async fn results(&self, auth: BearerAuth, id: Path<i64>) -> Answer<Results> {
-        let snapshot = self.house().snapshot(id.0, &auth.0.sub).await?;
+        let snapshot = self.requests().snapshot(id.0, &auth.0.sub).await?;
         Ok(Json(results(&snapshot.state, snapshot.seq)))
     }
 
@@ -548,7 +554,7 @@ impl AuctionApi {
         operation_id = "getAuctionResultsCsv"
     )]
     async fn results_csv(&self, auth: BearerAuth, id: Path<i64>) -> Result<CsvResponse, Failure> {
-        let snapshot = self.house().snapshot(id.0, &auth.0.sub).await?;
+        let snapshot = self.requests().snapshot(id.0, &auth.0.sub).await?;
         Ok(CsvResponse::Csv(PlainText(results_csv(&results(
             &snapshot.state,
             snapshot.seq,
@@ -579,10 +585,15 @@ impl AuctionApi {
             return Err(bad_request("invalid_players", "import 1 to 10000 players"));
         }
         let accepted = self
-            .house()
-            .act(id.0, &auth.0.sub, Action::AddPlayers { players }, None)
+            .requests()
+            .act(
+                id.0,
+                &auth.0.sub,
+                MemberAction::AddPlayers { players },
+                None,
+            )
             .await?;
-        Ok(command_result(accepted))
+        Ok(command_result(accepted, self.now_ms()))
     }
 
     /// Invite someone as a team's manager or as a spectator (commissioner).
@@ -597,15 +608,15 @@ impl AuctionApi {
         id: Path<i64>,
         body: Json<InvitationBody>,
     ) -> Result<InvitationResponse, Failure> {
-        let team = body.team.map(|t| t as usize);
+        let team = body.team.map(|t| TeamId(t as usize));
         let invitation = self
-            .house()
+            .requests()
             .invite(id.0, &auth.0.sub, body.role, team)
             .await?;
         Ok(InvitationResponse::Created(Json(InvitationCreated {
             code: invitation.code,
             role: invitation.role,
-            team: invitation.team.map(|t| t as u32),
+            team: invitation.team.map(|t| t.index() as u32),
             expires_at: invitation.expires_at,
         })))
     }
@@ -618,14 +629,14 @@ impl AuctionApi {
         id: Path<i64>,
         body: Json<JoinBody>,
     ) -> Answer<MemberBody> {
-        let member = self.house().join(id.0, &auth.0.sub, &body.code).await?;
+        let member = self.requests().join(id.0, &auth.0.sub, &body.code).await?;
         Ok(Json(member_body(auth.0.sub, member)))
     }
 
     /// Who belongs to the auction, and as what.
     #[oai(path = "/:id/members", method = "get", operation_id = "listMembers")]
     async fn members(&self, auth: BearerAuth, id: Path<i64>) -> Answer<Vec<MemberBody>> {
-        let members = self.house().members(id.0, &auth.0.sub).await?;
+        let members = self.requests().members(id.0, &auth.0.sub).await?;
         Ok(Json(
             members
                 .into_iter()
@@ -637,19 +648,19 @@ impl AuctionApi {
     /// Start nominating (commissioner).
     #[oai(path = "/:id/start", method = "post", operation_id = "startAuction")]
     async fn start(&self, auth: BearerAuth, id: Path<i64>) -> Answer<CommandResult> {
-        self.act(id.0, &auth, Action::Start, None).await
+        self.act(id.0, &auth, MemberAction::Start, None).await
     }
 
     /// Freeze the clocks (commissioner).
     #[oai(path = "/:id/pause", method = "post", operation_id = "pauseAuction")]
     async fn pause(&self, auth: BearerAuth, id: Path<i64>) -> Answer<CommandResult> {
-        self.act(id.0, &auth, Action::Pause, None).await
+        self.act(id.0, &auth, MemberAction::Pause, None).await
     }
 
     /// Resume with the time that was left (commissioner).
     #[oai(path = "/:id/resume", method = "post", operation_id = "resumeAuction")]
     async fn resume(&self, auth: BearerAuth, id: Path<i64>) -> Answer<CommandResult> {
-        self.act(id.0, &auth, Action::Resume, None).await
+        self.act(id.0, &auth, MemberAction::Resume, None).await
     }
 
     /// End the auction (commissioner).
@@ -659,7 +670,7 @@ impl AuctionApi {
         operation_id = "completeAuction"
     )]
     async fn complete(&self, auth: BearerAuth, id: Path<i64>) -> Answer<CommandResult> {
-        self.act(id.0, &auth, Action::Complete, None).await
+        self.act(id.0, &auth, MemberAction::Complete, None).await
     }
 
     /// Undo one sale: refund, player back in the pool; later sales stand (commissioner).
@@ -674,8 +685,8 @@ impl AuctionApi {
         id: Path<i64>,
         player: Path<u32>,
     ) -> Answer<CommandResult> {
-        let action = Action::VoidSale {
-            player: player.0 as usize,
+        let action = MemberAction::VoidSale {
+            player: PlayerId(player.0 as usize),
         };
         self.act(id.0, &auth, action, None).await
     }
@@ -689,8 +700,8 @@ impl AuctionApi {
         player: Path<u32>,
         body: Json<EditSaleBody>,
     ) -> Answer<CommandResult> {
-        let action = Action::EditSale {
-            player: player.0 as usize,
+        let action = MemberAction::EditSale {
+            player: PlayerId(player.0 as usize),
             price: body.price,
         };
         self.act(id.0, &auth, action, None).await
@@ -704,8 +715,8 @@ impl AuctionApi {
         id: Path<i64>,
         body: Json<NominateBody>,
     ) -> Answer<CommandResult> {
-        let action = Action::Nominate {
-            player: body.player as usize,
+        let action = MemberAction::Nominate {
+            player: PlayerId(body.player as usize),
             opening_bid: body.opening_bid,
         };
         self.act(id.0, &auth, action, None).await
@@ -740,7 +751,7 @@ impl AuctionApi {
         };
         let limit = limit.0.unwrap_or(history::DEFAULT_PAGE);
         let page = self
-            .house()
+            .requests()
             .bids(id.0, &auth.0.sub, lot.0, after, limit)
             .await?;
         Ok(Json(BidPage {
@@ -748,7 +759,7 @@ impl AuctionApi {
                 .bids
                 .into_iter()
                 .map(|b| BidRecord {
-                    team: b.team as u32,
+                    team: b.team.index() as u32,
                     amount: u64::from(b.amount),
                     accepted: b.accepted,
                     reason: b.reason,
@@ -787,7 +798,7 @@ impl AuctionApi {
             .map(|text| ClientId::parse(&text))
             .transpose()
             .map_err(|e| bad_request("bad_request", &e.to_string()))?;
-        let action = Action::Bid {
+        let action = MemberAction::Bid {
             lot: lot.0,
             amount: body.amount,
             expected_version: body.expected_version,
@@ -801,10 +812,13 @@ impl AuctionApi {
         &self,
         id: i64,
         auth: &BearerAuth,
-        action: Action,
+        action: MemberAction,
         client_id: Option<&ClientId>,
     ) -> Answer<CommandResult> {
-        let accepted = self.house().act(id, &auth.0.sub, action, client_id).await?;
-        Ok(command_result(accepted))
+        let accepted = self
+            .requests()
+            .act(id, &auth.0.sub, action, client_id)
+            .await?;
+        Ok(command_result(accepted, self.now_ms()))
     }
 }

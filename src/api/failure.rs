@@ -6,7 +6,7 @@ use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 
 use super::problem::Problem;
-use crate::auction::house::HouseError;
+use crate::auction::requests::RequestError;
 
 // `Unauthorized` and `UnsupportedMediaType` are built by poem-openapi itself (the bearer
 // scheme and the body extractor); they are here to document those answers.
@@ -45,8 +45,8 @@ pub fn bad_request(kind: &str, detail: &str) -> Failure {
     Failure::BadRequest(Problem::new(StatusCode::BAD_REQUEST, kind, detail).json())
 }
 
-impl From<HouseError> for Failure {
-    fn from(e: HouseError) -> Self {
+impl From<RequestError> for Failure {
+    fn from(e: RequestError) -> Self {
         let problem = |title: &str, status: u16| {
             let status = StatusCode::from_u16(status).expect("a status of this table");
             Problem::new(status, e.kind(), e.to_string())
@@ -54,14 +54,14 @@ impl From<HouseError> for Failure {
                 .json()
         };
         match &e {
-            HouseError::NotFound => Failure::NotFound(problem("Not found", 404)),
-            HouseError::Forbidden(_) => Failure::Forbidden(problem("Forbidden", 403)),
-            HouseError::Invalid(_) => Failure::BadRequest(problem("Bad request", 400)),
-            HouseError::Conflict(_) => Failure::Rejected(problem("Conflict", 409)),
-            HouseError::Rejected(_) => {
+            RequestError::NotFound => Failure::NotFound(problem("Not found", 404)),
+            RequestError::Forbidden(_) => Failure::Forbidden(problem("Forbidden", 403)),
+            RequestError::Invalid(_) => Failure::BadRequest(problem("Bad request", 400)),
+            RequestError::Conflict(_) => Failure::Rejected(problem("Conflict", 409)),
+            RequestError::Rejected(_) => {
                 Failure::Rejected(problem("Refused by the auction rules", 409))
             }
-            HouseError::Unavailable(cause) => {
+            RequestError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "auction service failed");
                 Failure::Unavailable(problem("Try again", 503))
             }

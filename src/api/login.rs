@@ -13,18 +13,18 @@ use super::ApiTags;
 use super::auctions::MemberBody;
 use super::problem::Problem;
 use super::security::BearerAuth;
-use crate::auction::house::{AuctionHouse, HouseError};
+use crate::auction::requests::{MemberRequests, RequestError};
 use crate::login::{LoginError, LoginService, Requester, Tokens};
 
 pub struct LoginApi {
     /// `None` only while generating the OpenAPI document.
-    inner: Option<(Arc<LoginService>, AuctionHouse)>,
+    inner: Option<(Arc<LoginService>, MemberRequests)>,
 }
 
 impl LoginApi {
-    pub fn new(login: Arc<LoginService>, house: AuctionHouse) -> Self {
+    pub fn new(login: Arc<LoginService>, requests: MemberRequests) -> Self {
         Self {
-            inner: Some((login, house)),
+            inner: Some((login, requests)),
         }
     }
 
@@ -36,7 +36,7 @@ impl LoginApi {
         &self.inner.as_ref().expect("a serving LoginApi").0
     }
 
-    fn house(&self) -> &AuctionHouse {
+    fn requests(&self) -> &MemberRequests {
         &self.inner.as_ref().expect("a serving LoginApi").1
     }
 }
@@ -254,7 +254,7 @@ impl LoginApi {
     /// Who the bearer is, and the auctions they belong to.
     #[oai(path = "/me", method = "get", operation_id = "getMe")]
     async fn me(&self, auth: BearerAuth) -> MeResponse {
-        match self.house().memberships(&auth.0.sub).await {
+        match self.requests().memberships(&auth.0.sub).await {
             Ok(list) => MeResponse::Ok(Json(Me {
                 role: format!("{:?}", auth.0.role).to_lowercase(),
                 memberships: list
@@ -266,7 +266,7 @@ impl LoginApi {
                     .collect(),
                 sub: auth.0.sub,
             })),
-            Err(HouseError::Unavailable(e)) => MeResponse::Unavailable(unavailable(&e)),
+            Err(RequestError::Unavailable(e)) => MeResponse::Unavailable(unavailable(&e)),
             Err(e) => MeResponse::Unavailable(unavailable(&e)),
         }
     }

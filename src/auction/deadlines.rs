@@ -2,31 +2,26 @@
 //! nomination deadline) and then asks the service to close the lot or nominate. Nothing counts
 //! ticks; a bid that extended the clock just makes the close `not_yet_due`, and the task sleeps
 //! again until the new deadline. At start-up every open deadline is re-armed from the database,
-//! so a restart loses nothing; with several processes, each may try and the service lets
-//! exactly one win.
+//! so a restart loses nothing; with several processes, each may try and the store lets
+//! exactly one win. The tasks sleep on the server's [`Clock`](crate::clock::Clock), so a test
+//! clock decides when a deadline has come.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use sea_orm::EntityTrait;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::service::{AuctionService, ServiceError};
+use super::store::{AuctionStore, StoreError};
 use super::{Auction, Command, Millis, Phase};
+use crate::clock::SharedClock;
 use crate::db::entities::auctions;
 
-/// Server time in milliseconds since the Unix epoch.
-pub fn now_ms() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as Millis
-}
-
 pub struct Deadlines {
-    service: AuctionService,
+    store: AuctionStore,
+    clock: SharedClock,
     armed: Mutex<HashMap<i64, Armed>>,
 }
 
@@ -54,17 +49,18 @@ fn due(state: &Auction) -> Option<(Millis, Command)> {
 }
 
 impl Deadlines {
-    pub fn new(service: AuctionService) -> Arc<Self> {
+    pub fn new(store: AuctionStore, clock: SharedClock) -> Arc<Self> {
         Arc::new(Self {
-            service,
+            store,
+            clock,
             armed: Mutex::new(HashMap::new()),
         })
     }
 
     /// Arms every auction that has an open deadline (at start-up), from the rows read once.
     /// Returns how many.
-    pub async fn rearm_all(self: &Arc<Self>) -> Result<usize, ServiceError> {
-        let rows = auctions::Entity::find().all(self.service.db()).await?;
+    pub async fn rearm_all(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let rows = auctions::Entity::find().all(self.store.db()).await?;
         let mut armed = 0;
         for row in rows {
             let state: Auction = serde_json::from_value(row.state)?;
@@ -77,7 +73,7 @@ impl Deadlines {
 
     /// (Re)arms auction `id` from its stored state; `false` when it has no open deadline.
     /// Call it after a command that may have moved a deadline earlier (a nomination, a resume).
-    pub async fn arm(self: &Arc<Self>, id: i64) -> Result<bool, ServiceError> {
+    pub async fn arm(self: &Arc<Self>, id: i64) -> Result<bool, StoreError> {
         let open = self.next(id).await?.is_some();
         Ok(self.arm_with(id, open))
     }
@@ -101,8 +97,8 @@ impl Deadlines {
     }
 
     /// The auction's next deadline and what to do then.
-    async fn next(&self, id: i64) -> Result<Option<(Millis, Command)>, ServiceError> {
-        let (state, _) = self.service.state(id).await?;
+    async fn next(&self, id: i64) -> Result<Option<(Millis, Command)>, StoreError> {
+        let (state, _) = self.store.state(id).await?;
         Ok(due(&state))
     }
 
@@ -130,8 +126,8 @@ impl Deadlines {
                         continue;
                     }
                 };
+                let sleep = deadlines.clock.sleep_until(at);
                 drop(deadlines);
-                let sleep = tokio::time::sleep(Duration::from_millis(at.saturating_sub(now_ms())));
                 tokio::select! {
                     () = sleep => {}
                     // The deadline may have moved: read it again.
@@ -142,11 +138,12 @@ impl Deadlines {
                 };
                 // Done, not yet due (a bid extended the clock), or the auction moved on: in
                 // every case the next deadline comes from the stored state.
+                let now = deadlines.clock.now_ms();
                 if let Err(e) = deadlines
-                    .service
-                    .handle(id, "timer", &command, None, now_ms())
+                    .store
+                    .handle(id, "timer", &command, None, now)
                     .await
-                    && !matches!(e, ServiceError::Rejected(_))
+                    && !matches!(e, StoreError::Rejected(_))
                 {
                     // A database hiccup: try again shortly rather than drop the deadline.
                     tracing::error!(auction = id, error = %e, "deadline action failed; retrying");

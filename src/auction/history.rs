@@ -5,7 +5,7 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::service::{AuctionService, ServiceError};
+use super::store::{AuctionStore, StoreError};
 use super::{Event, Millis, TeamId};
 use crate::db::entities::{auction_events, refused_bids};
 
@@ -18,7 +18,7 @@ const SCAN_CHUNK: u64 = 256;
 
 /// One bid of a lot's history.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BidRecord {
+pub struct StoredBid {
     pub team: TeamId,
     pub amount: u32,
     pub accepted: bool,
@@ -58,12 +58,12 @@ impl std::str::FromStr for BidCursor {
 
 /// One page, and the cursor of the next when there is more.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BidPage {
-    pub bids: Vec<BidRecord>,
+pub struct StoredBidPage {
+    pub bids: Vec<StoredBid>,
     pub next: Option<BidCursor>,
 }
 
-impl AuctionService {
+impl AuctionStore {
     /// Up to `limit` bids of `lot` after `after` (from the first without one).
     pub async fn bids(
         &self,
@@ -71,7 +71,7 @@ impl AuctionService {
         lot: u64,
         after: Option<BidCursor>,
         limit: u32,
-    ) -> Result<BidPage, ServiceError> {
+    ) -> Result<StoredBidPage, StoreError> {
         let after = after.unwrap_or_default();
         let limit = limit.clamp(1, MAX_PAGE) as usize;
         // One more of each than a page holds tells whether another page follows.
@@ -93,7 +93,7 @@ impl AuctionService {
         lot: u64,
         after_seq: i64,
         want: usize,
-    ) -> Result<Vec<BidRecord>, ServiceError> {
+    ) -> Result<Vec<StoredBid>, StoreError> {
         let Some(opened) = self.lot_opened_seq(auction_id, lot).await? else {
             return Ok(Vec::new());
         };
@@ -124,7 +124,7 @@ impl AuctionService {
                     return Ok(found);
                 }
                 if l == lot {
-                    found.push(BidRecord {
+                    found.push(StoredBid {
                         team,
                         amount,
                         accepted: true,
@@ -146,7 +146,7 @@ impl AuctionService {
     /// The `seq` of `lot`'s `lot_opened` event; `None` when it never opened. Lots are numbered
     /// 1, 2, … as they open, so it is the `lot`-th such event (checked; if not, every bid of the
     /// auction is scanned rather than one missed).
-    async fn lot_opened_seq(&self, auction_id: i64, lot: u64) -> Result<Option<i64>, ServiceError> {
+    async fn lot_opened_seq(&self, auction_id: i64, lot: u64) -> Result<Option<i64>, StoreError> {
         let Some(offset) = lot.checked_sub(1) else {
             return Ok(None);
         };
@@ -174,7 +174,7 @@ impl AuctionService {
         lot: u64,
         after_id: i64,
         want: usize,
-    ) -> Result<Vec<(i64, BidRecord)>, ServiceError> {
+    ) -> Result<Vec<(i64, StoredBid)>, StoreError> {
         let rows = refused_bids::Entity::find()
             .filter(refused_bids::Column::AuctionId.eq(auction_id))
             .filter(refused_bids::Column::Lot.eq(lot as i64))
@@ -186,8 +186,8 @@ impl AuctionService {
         Ok(rows
             .into_iter()
             .map(|r| {
-                let record = BidRecord {
-                    team: r.team as usize,
+                let record = StoredBid {
+                    team: TeamId(r.team as usize),
                     amount: r.amount as u32,
                     accepted: false,
                     reason: Some(r.reason),
@@ -203,11 +203,11 @@ impl AuctionService {
 /// The first `limit` of the two lists merged by time (an accepted bid first on a tie), each kept
 /// in its own order; the cursor after the last one taken when any is left.
 fn merge(
-    accepted: Vec<BidRecord>,
-    refused: Vec<(i64, BidRecord)>,
+    accepted: Vec<StoredBid>,
+    refused: Vec<(i64, StoredBid)>,
     mut cursor: BidCursor,
     limit: usize,
-) -> BidPage {
+) -> StoredBidPage {
     let (mut a, mut r) = (
         accepted.into_iter().peekable(),
         refused.into_iter().peekable(),
@@ -231,7 +231,7 @@ fn merge(
         }
     }
     let more = a.peek().is_some() || r.peek().is_some();
-    BidPage {
+    StoredBidPage {
         bids,
         next: more.then_some(cursor),
     }
@@ -241,9 +241,9 @@ fn merge(
 mod tests {
     use super::*;
 
-    fn bid(accepted: bool, at: Millis, seq: i64) -> BidRecord {
-        BidRecord {
-            team: 0,
+    fn bid(accepted: bool, at: Millis, seq: i64) -> StoredBid {
+        StoredBid {
+            team: TeamId(0),
             amount: 1,
             accepted,
             reason: (!accepted).then(|| "outbid".to_owned()),

@@ -1,17 +1,24 @@
-//! The rules. Time is absolute server milliseconds; deadlines are instants (`ends_at`), never
-//! counted ticks.
+//! The rules: the state of one auction and what can be asked of it. Time is absolute server
+//! milliseconds; deadlines are instants (`ends_at`), never counted ticks.
+//!
+//! A command is decided (`decide.rs`, one method per command) into events or a rejection;
+//! events are applied (`apply.rs`, one method per event); `invariants.rs` states what holds
+//! after every event.
+
+mod apply;
+mod decide;
+mod invariants;
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-pub type Millis = u64;
-pub type TeamId = usize;
-pub type PlayerId = usize;
+pub use super::ids::{PlayerId, TeamId};
+pub use crate::clock::Millis;
 
 /// How an auction is played.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Settings {
+pub struct AuctionSettings {
     /// Budget per team.
     pub budget: u32,
     pub roster_slots: u32,
@@ -26,7 +33,7 @@ pub struct Settings {
     pub reset_ms: Millis,
 }
 
-impl Default for Settings {
+impl Default for AuctionSettings {
     fn default() -> Self {
         Self {
             budget: 200,
@@ -101,7 +108,7 @@ pub enum Command {
     },
     /// Change how the auction is played (in the lobby only; budgets reset to the new one).
     ChangeSettings {
-        settings: Settings,
+        settings: AuctionSettings,
     },
     Start,
     Nominate {
@@ -142,7 +149,7 @@ pub enum Event {
         players: Vec<Player>,
     },
     SettingsChanged {
-        settings: Settings,
+        settings: AuctionSettings,
     },
     NominationOpened {
         nominator: TeamId,
@@ -244,7 +251,7 @@ impl Rejection {
 /// One auction's state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Auction {
-    pub settings: Settings,
+    pub settings: AuctionSettings,
     /// In nomination order.
     pub teams: Vec<Team>,
     pub players: Vec<Player>,
@@ -255,6 +262,7 @@ pub struct Auction {
     pub last_lot: u64,
 }
 
+/// How a rejection names the phase (`not now: the auction is …`).
 fn phase_name(phase: &Phase) -> &'static str {
     match phase {
         Phase::Lobby => "in the lobby",
@@ -266,7 +274,7 @@ fn phase_name(phase: &Phase) -> &'static str {
 }
 
 impl Auction {
-    pub fn new(settings: Settings, teams: &[&str], players: &[(&str, u32)]) -> Self {
+    pub fn new(settings: AuctionSettings, teams: &[&str], players: &[(&str, u32)]) -> Self {
         Self {
             teams: teams
                 .iter()
@@ -283,7 +291,7 @@ impl Auction {
                     rank: *rank,
                 })
                 .collect(),
-            pool: (0..players.len()).collect(),
+            pool: (0..players.len()).map(PlayerId).collect(),
             phase: Phase::Lobby,
             sales: Vec::new(),
             last_lot: 0,
@@ -291,8 +299,23 @@ impl Auction {
         }
     }
 
+    /// The team `id` (which must exist).
+    pub fn team(&self, id: TeamId) -> &Team {
+        &self.teams[id.index()]
+    }
+
+    /// The player `id` (which must exist).
+    pub fn player(&self, id: PlayerId) -> &Player {
+        &self.players[id.index()]
+    }
+
+    /// Every team's id, in nomination order.
+    pub fn team_ids(&self) -> impl Iterator<Item = TeamId> + use<> {
+        (0..self.teams.len()).map(TeamId)
+    }
+
     pub fn open_slots(&self, team: TeamId) -> u32 {
-        self.settings.roster_slots - self.teams[team].roster.len() as u32
+        self.settings.roster_slots - self.team(team).roster.len() as u32
     }
 
     /// `budget_left − min_bid × (open_slots − 1)`: what a team can bid and still fill every
@@ -303,408 +326,7 @@ impl Auction {
             return None;
         }
         let reserve = self.settings.min_bid * (open - 1);
-        Some(self.teams[team].budget_left.saturating_sub(reserve))
-    }
-
-    /// Decides a command at server time `now` without changing anything.
-    pub fn decide(&self, command: &Command, now: Millis) -> Result<Vec<Event>, Rejection> {
-        let s = &self.settings;
-        let wrong = |phase: &Phase| Rejection::WrongPhase {
-            phase: phase_name(phase).to_owned(),
-        };
-        match command {
-            Command::AddPlayers { players } => match self.phase {
-                Phase::Lobby => Ok(vec![Event::PlayersAdded {
-                    players: players.clone(),
-                }]),
-                ref other => Err(wrong(other)),
-            },
-            Command::ChangeSettings { settings } => match self.phase {
-                Phase::Lobby => Ok(vec![Event::SettingsChanged {
-                    settings: settings.clone(),
-                }]),
-                ref other => Err(wrong(other)),
-            },
-            Command::Start => match self.phase {
-                Phase::Lobby
-                    if self.pool.len()
-                        < (0..self.teams.len())
-                            .map(|t| self.open_slots(t) as usize)
-                            .sum() =>
-                {
-                    Err(Rejection::PoolTooSmall)
-                }
-                Phase::Lobby => Ok(self.next_nomination(0, now)),
-                ref other => Err(wrong(other)),
-            },
-            Command::Nominate {
-                team,
-                player,
-                opening_bid,
-            } => {
-                let Phase::Nominating {
-                    nominator,
-                    deadline,
-                } = self.phase
-                else {
-                    return Err(wrong(&self.phase));
-                };
-                if *team >= self.teams.len() {
-                    return Err(Rejection::UnknownTeam);
-                }
-                if *team != nominator {
-                    return Err(Rejection::NotYourTurn);
-                }
-                if now >= deadline {
-                    return Err(Rejection::LotClosed);
-                }
-                self.open_lot(*team, *player, *opening_bid, now)
-            }
-            Command::Bid {
-                team,
-                lot,
-                amount,
-                expected_version,
-            } => {
-                let Phase::Bidding(open) = &self.phase else {
-                    return Err(Rejection::LotClosed);
-                };
-                if *team >= self.teams.len() {
-                    return Err(Rejection::UnknownTeam);
-                }
-                if open.id != *lot || now >= open.ends_at {
-                    return Err(Rejection::LotClosed);
-                }
-                if let Some(v) = expected_version
-                    && *v != open.version
-                {
-                    return Err(Rejection::Stale {
-                        expected: *v,
-                        current: open.version,
-                    });
-                }
-                if open.high_team == *team {
-                    return Err(Rejection::AlreadyHighBidder);
-                }
-                let minimum = open.high_bid.saturating_add(s.increment);
-                if *amount < minimum {
-                    return Err(Rejection::Outbid { minimum });
-                }
-                let max = self.max_bid(*team).ok_or(Rejection::RosterFull)?;
-                if *amount > max {
-                    return Err(Rejection::OverMaxBid { max });
-                }
-                Ok(vec![Event::BidAccepted {
-                    lot: open.id,
-                    team: *team,
-                    amount: *amount,
-                    ends_at: open.ends_at.max(now + s.reset_ms),
-                    version: open.version + 1,
-                }])
-            }
-            Command::CloseLot => {
-                let Phase::Bidding(open) = &self.phase else {
-                    return Err(wrong(&self.phase));
-                };
-                if now < open.ends_at {
-                    return Err(Rejection::NotYetDue);
-                }
-                let mut events = vec![Event::LotSold {
-                    lot: open.id,
-                    player: open.player,
-                    team: open.high_team,
-                    price: open.high_bid,
-                }];
-                let mut after = self.clone();
-                for e in &events {
-                    after.apply(e);
-                }
-                events.extend(after.next_nomination(open.nominator + 1, now));
-                Ok(events)
-            }
-            Command::NominationTimeout => {
-                let Phase::Nominating {
-                    nominator,
-                    deadline,
-                } = self.phase
-                else {
-                    return Err(wrong(&self.phase));
-                };
-                if now < deadline {
-                    return Err(Rejection::NotYetDue);
-                }
-                let best = self
-                    .pool
-                    .iter()
-                    .min_by_key(|p| (self.players[**p].rank, **p))
-                    .copied();
-                match best {
-                    Some(player) => self.open_lot(nominator, player, s.min_bid, now),
-                    None => Ok(vec![Event::Completed]),
-                }
-            }
-            Command::Pause => match &self.phase {
-                Phase::Nominating { deadline, .. } => Ok(vec![Event::Paused {
-                    remaining: deadline.saturating_sub(now),
-                }]),
-                Phase::Bidding(lot) => Ok(vec![Event::Paused {
-                    remaining: lot.ends_at.saturating_sub(now),
-                }]),
-                other => Err(wrong(other)),
-            },
-            Command::Resume => match &self.phase {
-                Phase::Paused { remaining, .. } => Ok(vec![Event::Resumed {
-                    deadline: now + remaining,
-                }]),
-                other => Err(wrong(other)),
-            },
-            Command::VoidSale { player } => {
-                if matches!(self.phase, Phase::Lobby | Phase::Completed) {
-                    return Err(wrong(&self.phase));
-                }
-                let sale = self.live_sale(*player)?;
-                Ok(vec![Event::SaleVoided {
-                    player: *player,
-                    team: sale.team,
-                    refund: sale.price,
-                }])
-            }
-            Command::EditSale { player, price } => {
-                if matches!(self.phase, Phase::Lobby) {
-                    return Err(wrong(&self.phase));
-                }
-                let sale = self.live_sale(*player)?;
-                if *price < s.min_bid {
-                    return Err(Rejection::BelowMinimum { minimum: s.min_bid });
-                }
-                // The team must still fill its open slots at the minimum afterwards, and still
-                // afford its high bid on the open lot, if it holds one.
-                let budget = self.teams[sale.team].budget_left + sale.price;
-                let open = self.open_slots(sale.team);
-                let mut needed = s.min_bid * open;
-                if let Some(lot) = self.open_lot_ref()
-                    && lot.high_team == sale.team
-                {
-                    needed = needed.max(lot.high_bid + s.min_bid * open.saturating_sub(1));
-                }
-                let max = budget.saturating_sub(needed);
-                if *price > max {
-                    return Err(Rejection::OverMaxBid { max });
-                }
-                Ok(vec![Event::SaleEdited {
-                    player: *player,
-                    team: sale.team,
-                    old_price: sale.price,
-                    new_price: *price,
-                }])
-            }
-            Command::Complete => match &self.phase {
-                Phase::Completed => Err(wrong(&self.phase)),
-                Phase::Bidding(lot) => {
-                    Ok(vec![Event::LotAbandoned { lot: lot.id }, Event::Completed])
-                }
-                Phase::Paused { was, .. } => match was.as_ref() {
-                    Phase::Bidding(lot) => {
-                        Ok(vec![Event::LotAbandoned { lot: lot.id }, Event::Completed])
-                    }
-                    _ => Ok(vec![Event::Completed]),
-                },
-                _ => Ok(vec![Event::Completed]),
-            },
-        }
-    }
-
-    /// The open lot, also while paused.
-    fn open_lot_ref(&self) -> Option<&Lot> {
-        match &self.phase {
-            Phase::Bidding(lot) => Some(lot),
-            Phase::Paused { was, .. } => match was.as_ref() {
-                Phase::Bidding(lot) => Some(lot),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-
-    fn live_sale(&self, player: PlayerId) -> Result<&Sale, Rejection> {
-        self.sales
-            .iter()
-            .rev()
-            .find(|s| s.player == player && !s.voided)
-            .ok_or(Rejection::UnknownSale)
-    }
-
-    fn open_lot(
-        &self,
-        team: TeamId,
-        player: PlayerId,
-        opening_bid: u32,
-        now: Millis,
-    ) -> Result<Vec<Event>, Rejection> {
-        if !self.pool.contains(&player) {
-            return Err(Rejection::PlayerUnavailable);
-        }
-        if opening_bid < self.settings.min_bid {
-            return Err(Rejection::BelowMinimum {
-                minimum: self.settings.min_bid,
-            });
-        }
-        let max = self.max_bid(team).ok_or(Rejection::RosterFull)?;
-        if opening_bid > max {
-            return Err(Rejection::OverMaxBid { max });
-        }
-        Ok(vec![Event::LotOpened {
-            lot: Lot {
-                id: self.last_lot + 1,
-                player,
-                nominator: team,
-                high_bid: opening_bid,
-                high_team: team,
-                ends_at: now + self.settings.bid_ms,
-                version: 1,
-            },
-        }])
-    }
-
-    /// The next nominator from `from` on (wrapping), skipping full teams; or completion.
-    fn next_nomination(&self, from: TeamId, now: Millis) -> Vec<Event> {
-        let n = self.teams.len();
-        let next = (0..n)
-            .map(|i| (from + i) % n)
-            .find(|t| self.open_slots(*t) > 0);
-        match next {
-            Some(nominator) if !self.pool.is_empty() => vec![Event::NominationOpened {
-                nominator,
-                deadline: now + self.settings.nomination_ms,
-            }],
-            _ => vec![Event::Completed],
-        }
-    }
-
-    /// Applies one event: the only way the state changes.
-    pub fn apply(&mut self, event: &Event) {
-        match event {
-            Event::PlayersAdded { players } => {
-                for p in players {
-                    self.pool.insert(self.players.len());
-                    self.players.push(p.clone());
-                }
-            }
-            Event::SettingsChanged { settings } => {
-                for team in &mut self.teams {
-                    team.budget_left = settings.budget;
-                }
-                self.settings = settings.clone();
-            }
-            Event::NominationOpened {
-                nominator,
-                deadline,
-            } => {
-                self.phase = Phase::Nominating {
-                    nominator: *nominator,
-                    deadline: *deadline,
-                };
-            }
-            Event::LotOpened { lot } => {
-                self.last_lot = lot.id;
-                self.phase = Phase::Bidding(lot.clone());
-            }
-            Event::BidAccepted {
-                team,
-                amount,
-                ends_at,
-                version,
-                ..
-            } => {
-                if let Phase::Bidding(lot) = &mut self.phase {
-                    lot.high_bid = *amount;
-                    lot.high_team = *team;
-                    lot.ends_at = *ends_at;
-                    lot.version = *version;
-                }
-            }
-            Event::LotSold {
-                lot,
-                player,
-                team,
-                price,
-            } => {
-                let t = &mut self.teams[*team];
-                t.budget_left -= price;
-                t.roster.push((*player, *price));
-                self.pool.remove(player);
-                self.sales.push(Sale {
-                    lot: *lot,
-                    player: *player,
-                    team: *team,
-                    price: *price,
-                    voided: false,
-                });
-            }
-            Event::LotAbandoned { .. } => {}
-            Event::Paused { remaining } => {
-                let was = std::mem::replace(&mut self.phase, Phase::Lobby);
-                self.phase = Phase::Paused {
-                    was: Box::new(was),
-                    remaining: *remaining,
-                };
-            }
-            Event::Resumed { deadline } => {
-                if let Phase::Paused { was, .. } = std::mem::replace(&mut self.phase, Phase::Lobby)
-                {
-                    self.phase = match *was {
-                        Phase::Nominating { nominator, .. } => Phase::Nominating {
-                            nominator,
-                            deadline: *deadline,
-                        },
-                        Phase::Bidding(mut lot) => {
-                            lot.ends_at = *deadline;
-                            Phase::Bidding(lot)
-                        }
-                        other => other,
-                    };
-                }
-            }
-            Event::SaleVoided {
-                player,
-                team,
-                refund,
-            } => {
-                let t = &mut self.teams[*team];
-                t.budget_left += refund;
-                t.roster.retain(|(p, _)| p != player);
-                self.pool.insert(*player);
-                if let Some(s) = self
-                    .sales
-                    .iter_mut()
-                    .rev()
-                    .find(|s| s.player == *player && !s.voided)
-                {
-                    s.voided = true;
-                }
-            }
-            Event::SaleEdited {
-                player,
-                team,
-                old_price,
-                new_price,
-            } => {
-                let t = &mut self.teams[*team];
-                t.budget_left = t.budget_left + old_price - new_price;
-                if let Some(entry) = t.roster.iter_mut().find(|(p, _)| p == player) {
-                    entry.1 = *new_price;
-                }
-                if let Some(s) = self
-                    .sales
-                    .iter_mut()
-                    .rev()
-                    .find(|s| s.player == *player && !s.voided)
-                {
-                    s.price = *new_price;
-                }
-            }
-            Event::Completed => self.phase = Phase::Completed,
-        }
+        Some(self.team(team).budget_left.saturating_sub(reserve))
     }
 
     /// Decides and applies a command; the events it produced.
@@ -716,51 +338,23 @@ impl Auction {
         Ok(events)
     }
 
-    /// The invariants that hold after every event: spent + left = total budgets; no player on
-    /// two rosters (nor on a roster and in the pool); every team can still fill its open slots
-    /// at the minimum bid; the high bid of an open lot is within its bidder's max bid.
-    pub fn check_invariants(&self) -> Result<(), String> {
-        let s = &self.settings;
-        let spent: u64 = self
-            .teams
+    /// The open lot, also while paused.
+    fn open_lot(&self) -> Option<&Lot> {
+        match &self.phase {
+            Phase::Bidding(lot) => Some(lot),
+            Phase::Paused { was, .. } => match was.as_ref() {
+                Phase::Bidding(lot) => Some(lot),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The sale of `player` that stands (the latest not voided).
+    fn live_sale(&self, player: PlayerId) -> Option<&Sale> {
+        self.sales
             .iter()
-            .flat_map(|t| t.roster.iter().map(|(_, p)| u64::from(*p)))
-            .sum();
-        let left: u64 = self.teams.iter().map(|t| u64::from(t.budget_left)).sum();
-        let total = u64::from(s.budget) * self.teams.len() as u64;
-        if spent + left != total {
-            return Err(format!("spent {spent} + left {left} != {total}"));
-        }
-        let mut seen = BTreeSet::new();
-        for (i, t) in self.teams.iter().enumerate() {
-            if t.roster.len() as u32 > s.roster_slots {
-                return Err(format!("team {i} has more players than slots"));
-            }
-            for (p, _) in &t.roster {
-                if !seen.insert(*p) {
-                    return Err(format!("player {p} is on two rosters"));
-                }
-                if self.pool.contains(p) {
-                    return Err(format!("player {p} is on a roster and in the pool"));
-                }
-            }
-            let open = self.open_slots(i);
-            if t.budget_left < s.min_bid * open {
-                return Err(format!(
-                    "team {i} cannot fill {open} slots with {}",
-                    t.budget_left
-                ));
-            }
-        }
-        if let Some(lot) = self.open_lot_ref() {
-            let max = self.max_bid(lot.high_team).unwrap_or(0);
-            if lot.high_bid > max {
-                return Err(format!("high bid {} over max bid {max}", lot.high_bid));
-            }
-            if !self.pool.contains(&lot.player) {
-                return Err(format!("lot player {} is not in the pool", lot.player));
-            }
-        }
-        Ok(())
+            .rev()
+            .find(|s| s.player == player && !s.voided)
     }
 }

@@ -2,4 +2,4 @@
 
 mod jwt;
 
-pub use jwt::{AUDIENCE, AuthError, Claims, JwtKeys, Role};
+pub use jwt::{AUDIENCE, AccountRole, AuthError, Claims, JwtKeys};

@@ -16,11 +16,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: CliCommand,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub enum CliCommand {
     /// Check, explain and test origin policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -35,7 +35,7 @@ pub enum Command {
         #[arg(long)]
         sub: String,
         #[arg(long, value_enum, default_value = "user")]
-        role: crate::auth::Role,
+        role: crate::auth::AccountRole,
         /// Lifetime, e.g. `15m`, `1h`, `7d`.
         #[arg(long, default_value = "1h")]
         ttl: humantime::Duration,
@@ -108,17 +108,17 @@ pub enum Format {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Policy(PolicyCommand::Check { file, format }) => policy::check(&file, format),
-        Command::Policy(PolicyCommand::Explain(args)) => policy::explain(&args),
-        Command::Policy(PolicyCommand::Test { tables, format }) => policy::test(&tables, format),
-        Command::Serve { config } => serve::serve(config.as_deref()),
-        Command::Token {
+        CliCommand::Policy(PolicyCommand::Check { file, format }) => policy::check(&file, format),
+        CliCommand::Policy(PolicyCommand::Explain(args)) => policy::explain(&args),
+        CliCommand::Policy(PolicyCommand::Test { tables, format }) => policy::test(&tables, format),
+        CliCommand::Serve { config } => serve::serve(config.as_deref()),
+        CliCommand::Token {
             sub,
             role,
             ttl,
             config,
         } => serve::token(&sub, role, ttl.into(), config.as_deref()),
-        Command::Openapi { out } => serve::openapi(&out),
-        Command::Migrate { config } => serve::migrate(config.as_deref()),
+        CliCommand::Openapi { out } => serve::openapi(&out),
+        CliCommand::Migrate { config } => serve::migrate(config.as_deref()),
     }
 }

@@ -5,12 +5,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::auth::{JwtKeys, Role};
-use crate::config::Settings;
+use crate::auth::{AccountRole, JwtKeys};
+use crate::config::ServerSettings;
 use crate::startup::{Application, StartupError, shutdown_signal};
 
-fn settings(config: Option<&Path>) -> Result<Settings, ExitCode> {
-    Settings::load(config, |k| std::env::var(k).ok()).map_err(|e| {
+fn settings(config: Option<&Path>) -> Result<ServerSettings, ExitCode> {
+    ServerSettings::load(config, |k| std::env::var(k).ok()).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
     })
@@ -45,7 +45,12 @@ pub(crate) fn serve(config: Option<&Path>) -> ExitCode {
     })
 }
 
-pub(crate) fn token(sub: &str, role: Role, ttl: Duration, config: Option<&Path>) -> ExitCode {
+pub(crate) fn token(
+    sub: &str,
+    role: AccountRole,
+    ttl: Duration,
+    config: Option<&Path>,
+) -> ExitCode {
     let settings = match settings(config) {
         Ok(s) => s,
         Err(code) => return code,

@@ -16,7 +16,7 @@ use hmac::{Hmac, Mac};
 use redis::aio::ConnectionManager;
 use sha2::Sha256;
 
-use crate::auction::deadlines::now_ms;
+use crate::clock::SharedClock;
 
 /// `burst` requests at once, then one more every `every`.
 #[derive(Debug, Clone, Copy)]
@@ -66,18 +66,20 @@ pub struct SharedStore {
     /// Keys are an HMAC of the email or address under the server's secret: the store holds
     /// neither, and they cannot be guessed back from it.
     key_secret: Arc<[u8]>,
-    /// Until when (ms) Redis is skipped after a failure; 0 while it works.
+    /// Until when (ms, on `clock`) Redis is skipped after a failure; 0 while it works.
     down_until: Arc<AtomicU64>,
+    clock: SharedClock,
 }
 
 impl SharedStore {
     /// On `redis` (a connection that reconnects by itself). `key_secret` is shared by every
     /// process (the JWT secret), so they all name a key alike.
-    pub fn new(redis: ConnectionManager, key_secret: &[u8]) -> Self {
+    pub fn new(redis: ConnectionManager, key_secret: &[u8], clock: SharedClock) -> Self {
         Self {
             redis,
             key_secret: key_secret.into(),
             down_until: Arc::default(),
+            clock,
         }
     }
 
@@ -107,7 +109,7 @@ impl SharedStore {
 
     /// `None` when Redis is skipped or failed (the caller limits in process).
     async fn check(&self, name: &str, limit: Limit, key: &str) -> Option<Result<(), Duration>> {
-        if now_ms() < self.down_until.load(Ordering::Relaxed) {
+        if self.clock.now_ms() < self.down_until.load(Ordering::Relaxed) {
             return None;
         }
         let period = limit.every.as_millis() as u64;
@@ -134,9 +136,10 @@ impl SharedStore {
                 Ok(Err(e)) => e.to_string(),
                 Err(_) => format!("no answer within {} ms", STORE_TIMEOUT.as_millis()),
             };
-        let was = self
-            .down_until
-            .swap(now_ms() + STORE_RETRY_AFTER_MS, Ordering::Relaxed);
+        let was = self.down_until.swap(
+            self.clock.now_ms() + STORE_RETRY_AFTER_MS,
+            Ordering::Relaxed,
+        );
         if was == 0 {
             tracing::error!(error = %failure, retry_in_ms = STORE_RETRY_AFTER_MS, "rate limit store failed; each process limits on its own until it answers");
         }

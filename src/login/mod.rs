@@ -30,8 +30,8 @@ pub use email::Email;
 use link_limits::LinkLimits;
 pub use mailer::{DevOutbox, Mail, MailError, Mailer, SmtpMailer};
 
-use crate::auction::deadlines::now_ms;
-use crate::auth::{JwtKeys, Role};
+use crate::auth::{AccountRole, JwtKeys};
+use crate::clock::SharedClock;
 use crate::db::entities::login_tokens;
 use gavel_policy::{ConnScheme, Policy, PolicyStore, RequestFacts, Surface};
 
@@ -78,6 +78,8 @@ pub struct LoginService {
     mailer: Arc<dyn Mailer>,
     policy: Arc<PolicyStore>,
     limits: LinkLimits,
+    /// Link and refresh token expiry are on this clock.
+    clock: SharedClock,
 }
 
 /// A login redirect: an http(s) URL without credentials and without a `token` parameter.
@@ -152,6 +154,7 @@ impl LoginService {
         mailer: Arc<dyn Mailer>,
         policy: Arc<PolicyStore>,
         shared_limits: Option<limits::SharedStore>,
+        clock: SharedClock,
     ) -> Self {
         Self {
             db,
@@ -159,6 +162,7 @@ impl LoginService {
             mailer,
             policy,
             limits: LinkLimits::new(shared_limits),
+            clock,
         }
     }
 
@@ -187,7 +191,7 @@ impl LoginService {
         }
 
         let token = secret::generate();
-        let now = now_ms();
+        let now = self.clock.now_ms();
         login_tokens::Entity::insert(login_tokens::ActiveModel {
             token_hash: Set(secret::hash(&token)),
             email: Set(email.to_string()),
@@ -215,7 +219,7 @@ impl LoginService {
     /// Exchanges a login link's token (once, before it expires) for tokens.
     pub async fn exchange(&self, token: &str) -> Result<Tokens, LoginError> {
         let hash = secret::hash(token);
-        let now = now_ms() as i64;
+        let now = self.clock.now_ms() as i64;
         // One conditional update: of two concurrent exchanges, one wins.
         let used = login_tokens::Entity::update_many()
             .col_expr(login_tokens::Column::UsedAt, Expr::value(now))
@@ -238,14 +242,14 @@ impl LoginService {
     /// Exchanges a refresh token (once) for a new pair of the same family; a token presented
     /// again after that revokes the family (RFC 9700 §4.14; see `login/refresh.rs`).
     pub async fn refresh(&self, token: &str) -> Result<Tokens, LoginError> {
-        let rotated = refresh::rotate(&self.db, token).await?;
+        let rotated = refresh::rotate(&self.db, token, self.clock.now_ms()).await?;
         self.issue(&rotated.sub, &rotated.family).await
     }
 
     async fn issue(&self, sub: &str, family: &str) -> Result<Tokens, LoginError> {
-        let refresh = refresh::issue(&self.db, sub, family).await?;
+        let refresh = refresh::issue(&self.db, sub, family, self.clock.now_ms()).await?;
         Ok(Tokens {
-            access_token: self.keys.mint(sub, Role::User, ACCESS_TTL),
+            access_token: self.keys.mint(sub, AccountRole::User, ACCESS_TTL),
             refresh_token: refresh,
             expires_in: ACCESS_TTL.as_secs(),
             sub: sub.to_owned(),

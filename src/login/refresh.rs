@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::{LoginError, REFRESH_TTL, secret};
-use crate::auction::deadlines::now_ms;
+use crate::clock::Millis;
 use crate::db::entities::refresh_tokens::{self, Column};
 
 /// Whose the rotated token was, and its family (the new token's too).
@@ -24,13 +24,18 @@ pub fn new_family() -> String {
     secret::generate()
 }
 
-/// Stores a new token of `family` for `sub`; the token.
-pub async fn issue(db: &DatabaseConnection, sub: &str, family: &str) -> Result<String, DbErr> {
+/// Stores a new token of `family` for `sub`, issued at `now`; the token.
+pub async fn issue(
+    db: &DatabaseConnection,
+    sub: &str,
+    family: &str,
+    now: Millis,
+) -> Result<String, DbErr> {
     let token = secret::generate();
     refresh_tokens::Entity::insert(refresh_tokens::ActiveModel {
         token_hash: Set(secret::hash(&token)),
         sub: Set(sub.to_owned()),
-        expires_at: Set((now_ms() + REFRESH_TTL.as_millis() as u64) as i64),
+        expires_at: Set((now + REFRESH_TTL.as_millis() as u64) as i64),
         family: Set(family.to_owned()),
         ..Default::default()
     })
@@ -39,10 +44,15 @@ pub async fn issue(db: &DatabaseConnection, sub: &str, family: &str) -> Result<S
     Ok(token)
 }
 
-/// Marks `token` used, once. A token already used revokes its family; an unknown, expired or
-/// revoked one is refused. Every refusal is the same [`LoginError::InvalidToken`] to the client.
-pub async fn rotate(db: &DatabaseConnection, token: &str) -> Result<Rotated, LoginError> {
-    let now = now_ms() as i64;
+/// Marks `token` used at `now`, once. A token already used revokes its family; an unknown,
+/// expired or revoked one is refused. Every refusal is the same [`LoginError::InvalidToken`]
+/// to the client.
+pub async fn rotate(
+    db: &DatabaseConnection,
+    token: &str,
+    now: Millis,
+) -> Result<Rotated, LoginError> {
+    let now = now as i64;
     let row = refresh_tokens::Entity::find()
         .filter(Column::TokenHash.eq(secret::hash(token)))
         .one(db)

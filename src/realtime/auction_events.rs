@@ -1,7 +1,7 @@
 //! The auction's client events on `/auction`, each answered by an ack `{ok, seq, error}`:
 //! `auction:join {auction_id, last_seq}`, `lot:nominate {auction_id, player, opening_bid}`,
-//! `bid:place {auction_id, lot_id, amount, client_bid_id, expected_version}`. They call the
-//! same auction house as REST; broadcasts come from the service after commit.
+//! `bid:place {auction_id, lot_id, amount, client_bid_id, expected_version}`. They make the
+//! same member requests as REST; broadcasts come from the store after commit.
 //!
 //! Every client event is admitted first ([`Admitted`]: rates and size, see `rate`); then its
 //! payload is parsed into the same bounded types REST takes (numbers of REST's widths, a
@@ -18,9 +18,8 @@ use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
 use super::broadcast::{messages, room, team_updated};
 use crate::api::problem::excerpt;
-use crate::auction::ClientId;
-use crate::auction::deadlines::now_ms;
-use crate::auction::house::{Action, AuctionHouse, HouseError};
+use crate::auction::requests::{MemberAction, MemberRequests, RequestError};
+use crate::auction::{ClientId, PlayerId};
 use crate::auth::Claims;
 
 /// How many missed events a rejoining client is sent one by one; beyond that, a snapshot.
@@ -85,8 +84,8 @@ fn error(kind: &str, detail: impl ToString) -> Value {
     serde_json::to_value(refusal).expect("a refusal serializes")
 }
 
-fn house_error(e: &HouseError) -> Value {
-    if let HouseError::Unavailable(cause) = e {
+fn request_error(e: &RequestError) -> Value {
+    if let RequestError::Unavailable(cause) = e {
         tracing::error!(error = %cause, "auction service failed");
     }
     error(e.kind(), e)
@@ -111,9 +110,9 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>) {
                socket: SocketRef<A>,
                TryData(data): TryData<Value>,
                ack: AckSender<A>,
-               State(house): State<AuctionHouse>| {
+               State(requests): State<MemberRequests>| {
             let answer = match parse::<JoinRequest>(data) {
-                Ok(req) => join(&socket, &house, req).await,
+                Ok(req) => join(&socket, &requests, req).await,
                 Err(e) => e,
             };
             let _ = ack.send(&answer);
@@ -125,16 +124,19 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>) {
                socket: SocketRef<A>,
                TryData(data): TryData<Value>,
                ack: AckSender<A>,
-               State(house): State<AuctionHouse>| {
+               State(requests): State<MemberRequests>| {
             let answer = match parse::<NominateRequest>(data) {
                 Ok(req) => {
-                    let action = Action::Nominate {
-                        player: req.player as usize,
+                    let action = MemberAction::Nominate {
+                        player: PlayerId(req.player as usize),
                         opening_bid: req.opening_bid,
                     };
-                    match house.act(req.auction_id, &sub(&socket), action, None).await {
+                    match requests
+                        .act(req.auction_id, &sub(&socket), action, None)
+                        .await
+                    {
                         Ok(a) => json!({ "ok": true, "seq": a.seq }),
-                        Err(e) => house_error(&e),
+                        Err(e) => request_error(&e),
                     }
                 }
                 Err(e) => e,
@@ -148,9 +150,9 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>) {
                socket: SocketRef<A>,
                TryData(data): TryData<Value>,
                ack: AckSender<A>,
-               State(house): State<AuctionHouse>| {
+               State(requests): State<MemberRequests>| {
             let answer = match parse::<BidRequest>(data) {
-                Ok(req) => bid(&socket, &house, req).await,
+                Ok(req) => bid(&socket, &requests, req).await,
                 Err(e) => e,
             };
             let _ = ack.send(&answer);
@@ -165,15 +167,19 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>) {
 
 /// Joins the auction's room first, then sends what the client missed (so nothing falls
 /// between the two; a duplicate is possible and the client drops it by `seq`).
-async fn join<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: JoinRequest) -> Value {
+async fn join<A: Adapter>(
+    socket: &SocketRef<A>,
+    requests: &MemberRequests,
+    req: JoinRequest,
+) -> Value {
     if req.last_seq.is_some_and(|last| last < 0) {
         return error("bad_request", "last_seq is a seq: 0 or more");
     }
     let who = sub(socket);
     // Membership is checked once, before the room is joined; what follows reads for a member.
-    let member = match house.member(req.auction_id, &who).await {
+    let member = match requests.member(req.auction_id, &who).await {
         Ok(m) => m,
-        Err(e) => return house_error(&e),
+        Err(e) => return request_error(&e),
     };
     socket.join(room(req.auction_id));
     super::broadcast::emit_to_room(
@@ -182,17 +188,17 @@ async fn join<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: Join
         &json!({ "auction_id": req.auction_id, "sub": who, "online": true }),
     )
     .await;
-    let service = house.service();
-    let snapshot = match service.stored(req.auction_id).await {
+    let store = requests.store();
+    let snapshot = match store.stored(req.auction_id).await {
         Ok(s) => s,
-        Err(e) => return house_error(&e.into()),
+        Err(e) => return request_error(&e.into()),
     };
-    let now = now_ms();
+    let now = requests.clock().now_ms();
     let missed = match req.last_seq {
         Some(last) if last <= snapshot.seq && snapshot.seq - last <= MAX_REPLAY as i64 => {
-            match service.events_after(req.auction_id, last).await {
+            match store.events_after(req.auction_id, last).await {
                 Ok(events) => Some(events),
-                Err(e) => return house_error(&e.into()),
+                Err(e) => return request_error(&e.into()),
             }
         }
         _ => None,
@@ -208,7 +214,7 @@ async fn join<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: Join
                     }
                 }
             }
-            for team in 0..snapshot.state.teams.len() {
+            for team in snapshot.state.team_ids() {
                 let body = team_updated(req.auction_id, snapshot.seq, &snapshot.state, team, now);
                 let _ = socket.emit("team:updated", &body);
             }
@@ -235,13 +241,17 @@ async fn join<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: Join
     })
 }
 
-async fn bid<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: BidRequest) -> Value {
-    let action = Action::Bid {
+async fn bid<A: Adapter>(
+    socket: &SocketRef<A>,
+    requests: &MemberRequests,
+    req: BidRequest,
+) -> Value {
+    let action = MemberAction::Bid {
         lot: req.lot_id,
         amount: req.amount,
         expected_version: req.expected_version,
     };
-    match house
+    match requests
         .act(
             req.auction_id,
             &sub(socket),
@@ -252,8 +262,8 @@ async fn bid<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: BidRe
     {
         Ok(a) => json!({ "ok": true, "seq": a.seq }),
         Err(e) => {
-            let answer = house_error(&e);
-            if let HouseError::Rejected(_) = e {
+            let answer = request_error(&e);
+            if let RequestError::Rejected(_) = e {
                 // To the bidder only.
                 let _ = socket.emit(
                     "bid:rejected",
@@ -263,7 +273,7 @@ async fn bid<A: Adapter>(socket: &SocketRef<A>, house: &AuctionHouse, req: BidRe
                         "amount": req.amount,
                         "client_bid_id": req.client_bid_id,
                         "error": answer["error"],
-                        "server_now": now_ms(),
+                        "server_now": requests.clock().now_ms(),
                     }),
                 );
             }

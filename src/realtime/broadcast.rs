@@ -16,7 +16,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
 use super::NAMESPACE;
-use crate::auction::service::Published;
+use crate::auction::store::Published;
 use crate::auction::{Auction, Event, Millis, TeamId};
 
 /// The room of one auction.
@@ -69,7 +69,7 @@ pub(super) fn team_updated(
     team: TeamId,
     server_now: Millis,
 ) -> Value {
-    let t = &state.teams[team];
+    let t = state.team(team);
     json!({
         "auction_id": auction_id,
         "seq": seq,

@@ -12,15 +12,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 use tokio::sync::Notify;
 
-use crate::auction::deadlines::now_ms;
 use crate::auth::{Claims, JwtKeys};
+use crate::clock::{Millis, SharedClock};
 
 /// Server → client: the session ended because its token expired; a disconnect follows.
 pub const EXPIRED_EVENT: &str = "auth:expired";
@@ -96,11 +95,20 @@ pub fn stop<A: Adapter>(socket: &SocketRef<A>) {
     }
 }
 
+/// The time on the clock the socket's token was verified on (put beside its claims at
+/// connect); `None` before then.
+fn now_ms<A: Adapter>(socket: &SocketRef<A>) -> Option<Millis> {
+    socket
+        .extensions
+        .get::<SharedClock>()
+        .map(|clock| clock.now_ms())
+}
+
 /// The claims a socket acts under while its token holds. Past `exp` it ends the session (if
 /// the timer has not yet) and gives `None`: the event is refused.
 pub fn live_claims<A: Adapter>(socket: &SocketRef<A>) -> Option<Claims> {
     let claims = socket.extensions.get::<Claims>()?;
-    if holds(&claims, now_ms()) {
+    if holds(&claims, now_ms(socket)?) {
         return Some(claims);
     }
     end(socket, &claims);
@@ -111,17 +119,18 @@ pub fn live_claims<A: Adapter>(socket: &SocketRef<A>) -> Option<Claims> {
 /// session.
 async fn watch<A: Adapter>(socket: SocketRef<A>, stop: Arc<Notify>) {
     loop {
-        let Some(claims) = socket.extensions.get::<Claims>() else {
+        let (Some(claims), Some(clock)) = (
+            socket.extensions.get::<Claims>(),
+            socket.extensions.get::<SharedClock>(),
+        ) else {
             return;
         };
-        let now = now_ms();
-        if !holds(&claims, now) {
+        if !holds(&claims, clock.now_ms()) {
             end(&socket, &claims);
             return;
         }
-        let left = Duration::from_millis(claims.exp * 1000 - now);
         tokio::select! {
-            () = tokio::time::sleep(left) => {}
+            () = clock.sleep_until(claims.exp.saturating_mul(1000)) => {}
             () = stop.notified() => return,
         }
     }
@@ -133,10 +142,8 @@ fn end<A: Adapter>(socket: &SocketRef<A>, claims: &Claims) {
         return;
     };
     // An `auth:refresh` may have landed just before: the claims now in place decide.
-    if socket
-        .extensions
-        .get::<Claims>()
-        .is_some_and(|current| holds(&current, now_ms()))
+    if let (Some(current), Some(now)) = (socket.extensions.get::<Claims>(), now_ms(socket))
+        && holds(&current, now)
     {
         return;
     }
@@ -213,7 +220,7 @@ fn reauthenticate<A: Adapter>(
     let fresh = keys
         .verify(&request.token)
         .map_err(|e| ("invalid_token", e.to_string()))?;
-    if !holds(&fresh, now_ms()) {
+    if !holds(&fresh, keys.clock().now_ms()) {
         // Within the leeway `verify` grants clock skew, but a session would end as it began.
         return Err(("invalid_token", "token expired".to_owned()));
     }
@@ -240,13 +247,13 @@ fn excerpt(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Role;
+    use crate::auth::AccountRole;
 
     #[test]
     fn a_session_ends_at_exp_without_leeway() {
         let claims = Claims {
             sub: "ann".into(),
-            role: Role::User,
+            role: AccountRole::User,
             aud: "gavel".into(),
             iat: 100,
             exp: 200,

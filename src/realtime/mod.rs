@@ -23,9 +23,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 pub use endpoint::SocketIoEndpoint;
 
-use crate::auction::deadlines::now_ms;
-use crate::auction::house::AuctionHouse;
-use crate::auction::service::Published;
+use crate::auction::requests::MemberRequests;
+use crate::auction::store::Published;
 use crate::auth::{AuthError, Claims, JwtKeys};
 use crate::config::Limits;
 use crate::gate::{Gate, SOCKET_IO_PATH, SessionHandle};
@@ -56,9 +55,11 @@ async fn authenticate<A: Adapter>(
     let payload = auth.map_err(|_| AuthError::Missing)?;
     let claims = keys.verify(&payload.token)?;
     // `verify` grants clock skew a few seconds past `exp`; a session would end as it began.
-    if !expiry::holds(&claims, now_ms()) {
+    if !expiry::holds(&claims, keys.clock().now_ms()) {
         return Err(AuthError::Expired);
     }
+    // The session's expiry is judged on the clock its token was verified on.
+    socket.extensions.insert(keys.clock().clone());
     socket.extensions.insert(claims);
     Ok(())
 }
@@ -76,20 +77,20 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
                ack: AckSender<A>,
                _: auction_events::Admitted,
                Data(client): Data<serde_json::Value>,
-               State(house): State<AuctionHouse>| {
+               State(requests): State<MemberRequests>| {
             if expiry::live_claims(&socket).is_none() {
                 let _ = ack.send(&serde_json::json!({ "ok": false, "error": {
                     "type": "token_expired", "detail": "the session's token has expired" } }));
                 return;
             }
-            let mut answer =
-                serde_json::json!({ "ok": true, "server_now": now_ms(), "client": client });
+            let now = requests.clock().now_ms();
+            let mut answer = serde_json::json!({ "ok": true, "server_now": now, "client": client });
             // Naming a joined auction also asks for its latest seq: a client that is behind
             // (a broadcast lost while Redis was away, or a process that died between commit
             // and broadcast) finds out even when no further event comes, and resyncs.
             if let Some(id) = client.get("auction_id").and_then(serde_json::Value::as_i64)
                 && socket.rooms().contains(&broadcast::room(id).into())
-                && let Ok(seq) = house.service().latest_seq(id).await
+                && let Ok(seq) = requests.store().latest_seq(id).await
             {
                 answer["seq"] = seq.into();
             }
@@ -116,7 +117,11 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
 }
 
 /// The builder every adapter starts from.
-fn builder(keys: JwtKeys, house: AuctionHouse, limits: &Limits) -> SocketIoBuilder<LocalAdapter> {
+fn builder(
+    keys: JwtKeys,
+    requests: MemberRequests,
+    limits: &Limits,
+) -> SocketIoBuilder<LocalAdapter> {
     SocketIo::builder()
         .req_path(SOCKET_IO_PATH)
         // Room for a burst of bids and a rejoining client's replay without dropping any.
@@ -129,7 +134,7 @@ fn builder(keys: JwtKeys, house: AuctionHouse, limits: &Limits) -> SocketIoBuild
         // A session that never connects to a namespace costs memory: close it soon.
         .connect_timeout(limits.connect_timeout)
         .with_state(keys)
-        .with_state(house)
+        .with_state(requests)
         .with_state(limits.clone())
 }
 
@@ -138,15 +143,15 @@ fn builder(keys: JwtKeys, house: AuctionHouse, limits: &Limits) -> SocketIoBuild
 pub struct RedisError(pub String);
 
 impl Realtime {
-    /// One process: rooms and broadcasts in memory. `published` is what the auction service
+    /// One process: rooms and broadcasts in memory. `published` is what the auction store
     /// commits, broadcast to each auction's room by a task of its own.
     pub fn new(
         keys: JwtKeys,
-        house: AuctionHouse,
+        requests: MemberRequests,
         published: UnboundedReceiver<Published>,
         limits: &Limits,
     ) -> Self {
-        let (svc, io) = builder(keys, house, limits).build_svc();
+        let (svc, io) = builder(keys, requests, limits).build_svc();
         io.ns(
             NAMESPACE,
             on_connect::<LocalAdapter>.with(authenticate::<LocalAdapter>),
@@ -160,14 +165,14 @@ impl Realtime {
     pub async fn with_redis(
         driver: pubsub::PubSubDriver,
         keys: JwtKeys,
-        house: AuctionHouse,
+        requests: MemberRequests,
         published: UnboundedReceiver<Published>,
         limits: &Limits,
     ) -> Result<Self, RedisError> {
         use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
         let adapter = RedisAdapterCtr::new_with_driver(driver, RedisAdapterConfig::default());
         type Redis = CustomRedisAdapter<socketioxide::adapter::Emitter, pubsub::PubSubDriver>;
-        let (svc, io) = builder(keys, house, limits)
+        let (svc, io) = builder(keys, requests, limits)
             .with_adapter::<Redis>(adapter)
             .build_svc();
         io.ns(NAMESPACE, on_connect::<Redis>.with(authenticate::<Redis>))

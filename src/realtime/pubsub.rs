@@ -21,7 +21,7 @@ use redis::{AsyncCommands, FromRedisValue, PushInfo, PushKind};
 use socketioxide_redis::drivers::{ChanItem, Driver, MessageStream};
 use tokio::sync::mpsc;
 
-use crate::auction::deadlines::now_ms;
+use crate::clock::SharedClock;
 
 /// Each subscribed channel's receiver in the adapter.
 type Channels = RwLock<HashMap<String, mpsc::Sender<ChanItem>>>;
@@ -37,13 +37,17 @@ const PAUSE_AFTER_FAILURE_MS: u64 = 5_000;
 pub struct PubSubDriver {
     conn: ConnectionManager,
     handlers: Handlers,
-    /// Until when (ms) publishing fails at once; 0 while Redis answers.
+    /// Until when (ms, on `clock`) publishing fails at once; 0 while Redis answers.
     paused_until: Arc<AtomicU64>,
+    clock: SharedClock,
 }
 
 /// Connects to `url` (RESP3 is asked for when the URL does not say: pub/sub messages arrive as
 /// pushes on the shared connection). Returns the connection for other uses and the driver.
-pub async fn connect(url: &str) -> redis::RedisResult<(ConnectionManager, PubSubDriver)> {
+pub async fn connect(
+    url: &str,
+    clock: SharedClock,
+) -> redis::RedisResult<(ConnectionManager, PubSubDriver)> {
     let url = if url.contains("protocol=") {
         url.to_owned()
     } else {
@@ -71,6 +75,7 @@ pub async fn connect(url: &str) -> redis::RedisResult<(ConnectionManager, PubSub
         conn: conn.clone(),
         handlers,
         paused_until: Arc::default(),
+        clock,
     };
     Ok((conn, driver))
 }
@@ -122,7 +127,7 @@ impl Driver for PubSubDriver {
     type Error = redis::RedisError;
 
     async fn publish(&self, chan: String, val: Vec<u8>) -> Result<(), Self::Error> {
-        if now_ms() < self.paused_until.load(Ordering::Relaxed) {
+        if self.clock.now_ms() < self.paused_until.load(Ordering::Relaxed) {
             return Err((redis::ErrorKind::Io, "Redis unavailable: publishing paused").into());
         }
         let mut conn = self.conn.clone();
@@ -145,9 +150,10 @@ impl Driver for PubSubDriver {
             )
                 .into(),
         };
-        let was = self
-            .paused_until
-            .swap(now_ms() + PAUSE_AFTER_FAILURE_MS, Ordering::Relaxed);
+        let was = self.paused_until.swap(
+            self.clock.now_ms() + PAUSE_AFTER_FAILURE_MS,
+            Ordering::Relaxed,
+        );
         if was == 0 {
             tracing::error!(error = %failure, "Redis failed: broadcasts reach this process's sockets only until it answers");
         }

@@ -7,13 +7,17 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use super::StartupError;
-use crate::config::Settings;
+use crate::auction::deadlines::Deadlines;
+use crate::auction::store::{AuctionStore, StoreError};
+use crate::clock::SharedClock;
+use crate::config::ServerSettings;
 use crate::gate::Gate;
 
 /// With several processes (Redis configured): one self-healing connection for the Socket.IO
 /// adapter, the login rate limits (held across processes) and readiness.
 pub(super) async fn redis(
-    settings: &Settings,
+    settings: &ServerSettings,
+    clock: &SharedClock,
 ) -> Result<
     Option<(
         redis::aio::ConnectionManager,
@@ -23,7 +27,7 @@ pub(super) async fn redis(
 > {
     match &settings.redis_url {
         Some(url) => Ok(Some(
-            crate::realtime::pubsub::connect(url.expose_secret())
+            crate::realtime::pubsub::connect(url.expose_secret(), clock.clone())
                 .await
                 .map_err(|e| crate::realtime::RedisError(e.to_string()))?,
         )),
@@ -33,7 +37,7 @@ pub(super) async fn redis(
 
 /// SMTP when configured; otherwise the log and the development outbox.
 pub(super) fn mailer(
-    settings: &Settings,
+    settings: &ServerSettings,
     outbox_readable: bool,
 ) -> Result<Arc<dyn crate::login::Mailer>, StartupError> {
     Ok(match &settings.smtp_url {
@@ -57,11 +61,12 @@ pub(super) fn mailer(
 
 /// A restart loses no deadline: every open one is armed again from the database.
 pub(super) async fn rearmed_deadlines(
-    auctions: &crate::auction::service::AuctionService,
-) -> Result<Arc<crate::auction::deadlines::Deadlines>, StartupError> {
-    let deadlines = crate::auction::deadlines::Deadlines::new(auctions.clone());
+    auctions: &AuctionStore,
+    clock: &SharedClock,
+) -> Result<Arc<Deadlines>, StartupError> {
+    let deadlines = Deadlines::new(auctions.clone(), clock.clone());
     let rearmed = deadlines.rearm_all().await.map_err(|e| match e {
-        crate::auction::service::ServiceError::Db(e) => StartupError::Database(e),
+        StoreError::Db(e) => StartupError::Database(e),
         other => StartupError::Database(sea_orm::DbErr::Custom(other.to_string())),
     })?;
     if rearmed > 0 {

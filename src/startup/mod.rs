@@ -13,10 +13,12 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use crate::api::{self, AdminApi};
-use crate::auction::house::AuctionHouse;
-use crate::auction::service::AuctionService;
+use crate::auction::deadlines::Deadlines;
+use crate::auction::requests::MemberRequests;
+use crate::auction::store::AuctionStore;
 use crate::auth::JwtKeys;
-use crate::config::Settings;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::ServerSettings;
 use crate::connections::Listener;
 use crate::gate::{Gate, Metrics};
 use crate::realtime::Realtime;
@@ -58,9 +60,9 @@ pub struct Application {
 struct Parts {
     gate: Arc<Gate>,
     keys: JwtKeys,
-    auctions: AuctionService,
-    deadlines: Arc<crate::auction::deadlines::Deadlines>,
-    house: AuctionHouse,
+    auctions: AuctionStore,
+    deadlines: Arc<Deadlines>,
+    requests: MemberRequests,
     login: Arc<crate::login::LoginService>,
     redis_store: Option<crate::login::limits::SharedStore>,
     realtime: Realtime,
@@ -70,7 +72,8 @@ struct Parts {
 }
 
 impl Parts {
-    async fn assemble(settings: &Settings) -> Result<Self, StartupError> {
+    /// Every part reads the time from `clock`.
+    async fn assemble(settings: &ServerSettings, clock: SharedClock) -> Result<Self, StartupError> {
         let store = Arc::new(PolicyStore::open(&settings.policy)?);
         for d in store.current().diagnostics() {
             tracing::warn!("{d}");
@@ -90,22 +93,23 @@ impl Parts {
         if settings.dev_outbox && !outbox_readable {
             tracing::warn!("dev_outbox ignored: it needs a loopback bind address and no SMTP");
         }
-        let redis = components::redis(settings).await?;
+        let redis = components::redis(settings, &clock).await?;
         let secret = settings.jwt_secret.value.as_bytes();
-        let redis_store = redis
-            .as_ref()
-            .map(|(conn, _)| crate::login::limits::SharedStore::new(conn.clone(), secret));
-        let keys = JwtKeys::new(secret);
+        let redis_store = redis.as_ref().map(|(conn, _)| {
+            crate::login::limits::SharedStore::new(conn.clone(), secret, clock.clone())
+        });
+        let keys = JwtKeys::new(secret).with_clock(clock.clone());
         let login = Arc::new(crate::login::LoginService::new(
             db.clone(),
             keys.clone(),
             components::mailer(settings, outbox_readable)?,
             store.clone(),
             redis_store.clone(),
+            clock.clone(),
         ));
         let (published_tx, published_rx) = tokio::sync::mpsc::unbounded_channel();
-        let auctions = AuctionService::new(db).publishing_to(published_tx);
-        let deadlines = components::rearmed_deadlines(&auctions).await?;
+        let auctions = AuctionStore::new(db).publishing_to(published_tx);
+        let deadlines = components::rearmed_deadlines(&auctions, &clock).await?;
         let limits = &settings.limits;
         let gate = Arc::new(Gate::with_limits(store, Arc::new(Metrics::new()), limits));
         components::summarize_suppressed_lines(&gate);
@@ -113,13 +117,14 @@ impl Parts {
             gate.clone(),
             settings.disconnect_denied_sessions,
         ));
-        let house = AuctionHouse::new(auctions.clone(), deadlines.clone()).with_limits(limits);
+        let requests =
+            MemberRequests::new(auctions.clone(), deadlines.clone(), clock).with_limits(limits);
         let realtime = match redis {
             Some((_, driver)) => {
-                Realtime::with_redis(driver, keys.clone(), house.clone(), published_rx, limits)
+                Realtime::with_redis(driver, keys.clone(), requests.clone(), published_rx, limits)
                     .await?
             }
-            None => Realtime::new(keys.clone(), house.clone(), published_rx, limits),
+            None => Realtime::new(keys.clone(), requests.clone(), published_rx, limits),
         };
         reloader.attach(realtime.clone());
         let watcher = reload_triggers(settings, &reloader)?;
@@ -128,7 +133,7 @@ impl Parts {
             keys,
             auctions,
             deadlines,
-            house,
+            requests,
             login,
             redis_store,
             realtime,
@@ -141,7 +146,7 @@ impl Parts {
 
 /// The policy file watcher (when `watch_policy`) and SIGHUP.
 fn reload_triggers(
-    settings: &Settings,
+    settings: &ServerSettings,
     reloader: &Arc<Reloader>,
 ) -> Result<Option<notify::RecommendedWatcher>, StartupError> {
     let watcher = if settings.watch_policy {
@@ -159,13 +164,23 @@ fn reload_triggers(
 }
 
 impl Application {
-    /// Assembles the server's parts, mounts the routes and binds the listeners.
-    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let parts = Parts::assemble(settings).await?;
+    /// The server on the system clock.
+    pub async fn build(settings: &ServerSettings) -> Result<Self, StartupError> {
+        Self::build_on(settings, SystemClock::shared()).await
+    }
+
+    /// Assembles the server's parts with every one reading the time from `clock` (deadlines,
+    /// token and link expiry, `server_now`), mounts the routes and binds the listeners. Tests
+    /// that run the server in-process pass a manual clock.
+    pub async fn build_on(
+        settings: &ServerSettings,
+        clock: SharedClock,
+    ) -> Result<Self, StartupError> {
+        let parts = Parts::assemble(settings, clock).await?;
         let apis = api::service((
             AdminApi::new(parts.reloader.clone()),
-            api::AuctionApi::new(parts.house.clone()),
-            api::LoginApi::new(parts.login.clone(), parts.house),
+            api::AuctionApi::new(parts.requests.clone()),
+            api::LoginApi::new(parts.login.clone(), parts.requests),
         ));
         let data = Shared {
             gate: parts.gate,

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use poem::web::Data;
 use poem::{EndpointExt, IntoResponse, Route, handler};
 
+use crate::auction::deadlines::Deadlines;
+use crate::auction::store::AuctionStore;
 use crate::auth::JwtKeys;
 use crate::gate::Gate;
 
@@ -22,8 +24,8 @@ pub(super) struct SharedRedis(pub(super) Option<crate::login::limits::SharedStor
 pub(super) struct Shared {
     pub(super) gate: Arc<Gate>,
     pub(super) keys: JwtKeys,
-    pub(super) auctions: crate::auction::service::AuctionService,
-    pub(super) deadlines: Arc<crate::auction::deadlines::Deadlines>,
+    pub(super) auctions: AuctionStore,
+    pub(super) deadlines: Arc<Deadlines>,
     pub(super) login: Arc<crate::login::LoginService>,
     pub(super) redis: SharedRedis,
 }
@@ -47,7 +49,7 @@ impl Shared {
 #[handler]
 pub(super) async fn readyz(
     gate: Data<&Arc<Gate>>,
-    auctions: Data<&crate::auction::service::AuctionService>,
+    auctions: Data<&AuctionStore>,
     Data(redis): Data<&SharedRedis>,
 ) -> poem::Response {
     let database = auctions.db().ping().await.map_err(|e| e.to_string());

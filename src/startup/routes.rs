@@ -8,7 +8,7 @@ use poem_openapi::OpenApiService;
 use super::StartupError;
 use super::ops::{Shared, healthz, metrics, no_page, outbox, readyz};
 use crate::api::{self, AdminApi};
-use crate::config::Settings;
+use crate::config::ServerSettings;
 use crate::connections::body_limit::{self, BodyLimits};
 use crate::connections::{Caps, Listener, Timeouts};
 use crate::gate::GateMiddleware;
@@ -22,7 +22,7 @@ const OPS_CAPS: Caps = Caps {
     per_address: 32,
 };
 
-pub(super) fn body_limits(settings: &Settings) -> BodyLimits {
+pub(super) fn body_limits(settings: &ServerSettings) -> BodyLimits {
     BodyLimits::new(
         settings.limits.max_body_bytes,
         settings.limits.max_import_bytes,
@@ -34,7 +34,7 @@ pub(super) fn body_limits(settings: &Settings) -> BodyLimits {
 
 /// Every route of the public listener but the development outbox.
 pub(super) fn public_routes(
-    settings: &Settings,
+    settings: &ServerSettings,
     apis: OpenApiService<api::Apis, ()>,
     realtime: &Realtime,
 ) -> Route {
@@ -71,7 +71,7 @@ pub(super) type OpsListener = Option<(Listener, poem::endpoint::BoxEndpoint<'sta
 
 /// Binds the public listener and, with `ops_bind`, the operators' one with its routes.
 pub(super) async fn listeners(
-    settings: &Settings,
+    settings: &ServerSettings,
     data: &Shared,
     reloader: &Arc<Reloader>,
     body_limits: BodyLimits,
@@ -119,7 +119,7 @@ pub(super) async fn listeners(
 /// The public listener's endpoint: every route behind the gate, the development outbox
 /// beside it (it must never answer with CORS headers), body limits around both.
 pub(super) fn public_app(
-    settings: &Settings,
+    settings: &ServerSettings,
     data: &Shared,
     apis: OpenApiService<api::Apis, ()>,
     realtime: &Realtime,

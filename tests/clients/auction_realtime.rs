@@ -10,14 +10,18 @@ use std::time::Duration;
 
 use common::clients::{Driven, js_dir};
 use common::{Db, TestApp, policy_allowing};
-use gavel::auction::{Auction, Command as Cmd, Event, Phase, Settings};
-use gavel::auth::Role;
+use gavel::auction::{Auction, AuctionSettings, Command as Cmd, Event, Phase, TeamId};
+use gavel::auth::AccountRole;
+use gavel::clock::ManualClock;
 use serde_json::{Value, json};
 
 const ORIGIN: &str = "http://localhost:5173";
+/// Where a test's manual clock starts: any time will do.
+const CLOCK_START_MS: u64 = 1_700_000_000_000;
 
 fn token(app: &TestApp, sub: &str) -> String {
-    app.keys.mint(sub, Role::User, Duration::from_secs(600))
+    app.keys
+        .mint(sub, AccountRole::User, Duration::from_secs(600))
 }
 
 fn node(script: &str, args: &[String]) -> Driven {
@@ -28,8 +32,8 @@ fn node(script: &str, args: &[String]) -> Driven {
 }
 
 /// Lots run 2 s after the last bid: long enough for a client's round trip on a loaded machine.
-fn settings(slots: u32) -> Settings {
-    Settings {
+fn settings(slots: u32) -> AuctionSettings {
+    AuctionSettings {
         budget: 200,
         roster_slots: slots,
         min_bid: 1,
@@ -71,7 +75,7 @@ fn simulate(teams: usize, slots: u32) -> (Auction, usize) {
             }
             Phase::Bidding(lot) => {
                 let winner = (1..teams)
-                    .map(|k| (lot.nominator + k) % teams)
+                    .map(|k| TeamId((lot.nominator.index() + k) % teams))
                     .find(|&t| a.open_slots(t) > 0);
                 if let Some(team) = winner {
                     let bid = Cmd::Bid {
@@ -264,11 +268,14 @@ async fn full_auction(db: Db) {
     app.finish().await;
 }
 
-/// The same strategy as `auction_full.mjs`, played through REST alone (polling the state).
+/// The same strategy as `auction_full.mjs`, played through REST alone (polling the state), on
+/// a manual clock: when nothing is left to do on a lot, the test moves the clock to its end.
 async fn full_auction_over_rest(db: Db) {
+    let clock = ManualClock::starting_at(CLOCK_START_MS);
     let app = TestApp::builder(&policy_allowing(&[ORIGIN]))
         .watching(false)
         .on(db)
+        .clock(clock.clone())
         .spawn()
         .await;
     let (teams, slots) = (4usize, 3u32);
@@ -328,6 +335,10 @@ async fn full_auction_over_rest(db: Db) {
             let winner = (1..teams)
                 .map(|k| (nominator + k) % teams)
                 .find(|&t| filled[t] < slots as usize);
+            if lot["version"] != 1 || winner.is_none() {
+                // Nothing more to bid: the lot's clock runs out, and the timer closes it.
+                clock.set_ms(lot["ends_at"].as_u64().unwrap());
+            }
             if lot["version"] == 1
                 && let Some(w) = winner
             {
@@ -362,7 +373,7 @@ async fn full_auction_over_rest(db: Db) {
                 bids += 1;
             }
         }
-        // Wait for the next change (a deadline closes the lot): poll the state's seq.
+        // Wait for the next change (the timer closing the lot): poll the state's seq.
         let seq = state["seq"].as_i64().unwrap();
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         common::eventually(&format!("a change after seq {seq}"), left, || async {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::clients::{Driven, js_dir};
 use common::{TestApp, policy_allowing};
-use gavel::auth::Role;
+use gavel::auth::AccountRole;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -25,7 +25,7 @@ async fn run_page(app: &common::TestApp, page_port: u16) -> serde_json::Value {
     let admin = app.admin_token();
     let user = app
         .keys
-        .mint("browser", Role::User, Duration::from_secs(300));
+        .mint("browser", AccountRole::User, Duration::from_secs(300));
     tokio::task::spawn_blocking(move || {
         let dir = js_dir();
         let mut cmd = Command::new("node");

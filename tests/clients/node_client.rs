@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::clients::{Driven, js_dir};
 use common::{TestApp, policy_allowing};
-use gavel::auth::Role;
+use gavel::auth::AccountRole;
 
 const ALLOWED: &str = "http://localhost:5173";
 const DENIED: &str = "https://evil.example";
@@ -28,7 +28,9 @@ async fn socket_io_client_connects_acks_and_is_refused_where_it_must_be() {
         .watching(false)
         .spawn()
         .await;
-    let token = app.keys.mint("ann", Role::User, Duration::from_secs(300));
+    let token = app
+        .keys
+        .mint("ann", AccountRole::User, Duration::from_secs(300));
     let base = app.base.clone();
     let auction = app.create_auction("ann").await.to_string();
     let lines = tokio::task::spawn_blocking(move || {
@@ -74,7 +76,9 @@ async fn a_reload_that_denies_its_origin_disconnects_an_open_socket() {
         .watching(false)
         .spawn()
         .await;
-    let token = app.keys.mint("ann", Role::User, Duration::from_secs(300));
+    let token = app
+        .keys
+        .mint("ann", AccountRole::User, Duration::from_secs(300));
     let base = app.base.clone();
     let mut client = tokio::task::spawn_blocking(move || {
         let mut c = node(&["revoke", &base, &token, ALLOWED]);

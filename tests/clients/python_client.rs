@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::clients::{Driven, python, repo};
 use common::{TestApp, policy_allowing};
-use gavel::auth::Role;
+use gavel::auth::AccountRole;
 
 const ALLOWED: &str = "http://localhost:5173";
 
@@ -17,7 +17,9 @@ async fn python_socketio_on_both_transports() {
         .watching(false)
         .spawn()
         .await;
-    let token = app.keys.mint("py", Role::User, Duration::from_secs(300));
+    let token = app
+        .keys
+        .mint("py", AccountRole::User, Duration::from_secs(300));
     let base = app.base.clone();
     let auction = app.create_auction("py").await.to_string();
     let lines = tokio::task::spawn_blocking(move || {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::clients::python;
 use common::{policy_allowing, spawn_app};
-use gavel::auth::Role;
+use gavel::auth::AccountRole;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_conforms_to_its_openapi_document() {
@@ -17,7 +17,7 @@ async fn the_api_conforms_to_its_openapi_document() {
     let id = app.create_auction("schemathesis").await;
     let token = app
         .keys
-        .mint("schemathesis", Role::User, Duration::from_secs(3600));
+        .mint("schemathesis", AccountRole::User, Duration::from_secs(3600));
     let base = app.base.clone();
     let report = app.dir.path().join("schemathesis");
     // Its caches (.schemathesis, .hypothesis) go to the test's own directory, not the repo.

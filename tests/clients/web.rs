@@ -74,7 +74,11 @@ async fn four_browsers_run_an_auction_across_origins_and_one_survives_an_outage(
         "m2@example.com",
     ];
     let keys = gavel::auth::JwtKeys::new(SECRET.as_bytes());
-    let token = keys.mint(emails[0], gavel::auth::Role::User, Duration::from_secs(600));
+    let token = keys.mint(
+        emails[0],
+        gavel::auth::AccountRole::User,
+        Duration::from_secs(600),
+    );
     let http = reqwest::Client::new();
     let created: Value = http
         .post(format!("{api}/api/auctions"))

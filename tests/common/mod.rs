@@ -13,8 +13,9 @@ pub use eventually::{eventually, eventually_blocking};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gavel::auth::{JwtKeys, Role};
-use gavel::config::{JwtSecret, LogFormat, Settings};
+use gavel::auth::{AccountRole, JwtKeys};
+use gavel::clock::{SharedClock, SystemClock};
+use gavel::config::{JwtSecret, LogFormat, ServerSettings};
 use gavel::startup::Application;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret!";
@@ -91,7 +92,8 @@ pub struct TestAppBuilder<'a> {
     policy: &'a str,
     watch: bool,
     db: Db,
-    customize: Box<dyn FnOnce(&mut Settings) + 'a>,
+    customize: Box<dyn FnOnce(&mut ServerSettings) + 'a>,
+    clock: SharedClock,
 }
 
 impl TestApp {
@@ -103,6 +105,7 @@ impl TestApp {
             watch: true,
             db: Db::Sqlite,
             customize: Box::new(|_| {}),
+            clock: SystemClock::shared(),
         }
     }
 }
@@ -121,8 +124,15 @@ impl<'a> TestAppBuilder<'a> {
     }
 
     /// Adjusts the settings before the server starts.
-    pub fn settings(mut self, customize: impl FnOnce(&mut Settings) + 'a) -> Self {
+    pub fn settings(mut self, customize: impl FnOnce(&mut ServerSettings) + 'a) -> Self {
         self.customize = Box::new(customize);
+        self
+    }
+
+    /// The server (and the test's token keys) on `clock` instead of the system clock: a test
+    /// that moves a [`gavel::clock::ManualClock`] decides when deadlines come.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -133,6 +143,7 @@ impl<'a> TestAppBuilder<'a> {
             watch,
             db,
             customize,
+            clock,
         } = self;
         let dir = tempfile::tempdir().unwrap();
         let (database_url, pg_database) = match db {
@@ -154,7 +165,7 @@ impl<'a> TestAppBuilder<'a> {
         };
         let path = dir.path().join("policy.toml");
         std::fs::write(&path, policy).unwrap();
-        let mut settings = Settings {
+        let mut settings = ServerSettings {
             bind: "127.0.0.1:0".parse().unwrap(),
             policy: path.clone(),
             database_url: database_url.clone().into(),
@@ -175,7 +186,9 @@ impl<'a> TestAppBuilder<'a> {
             limits: Default::default(),
         };
         customize(&mut settings);
-        let app = Application::build(&settings).await.expect("server starts");
+        let app = Application::build_on(&settings, clock.clone())
+            .await
+            .expect("server starts");
         let port = app.addr().port();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until(async move {
@@ -192,7 +205,7 @@ impl<'a> TestAppBuilder<'a> {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            keys: JwtKeys::new(SECRET.as_bytes()),
+            keys: JwtKeys::new(SECRET.as_bytes()).with_clock(clock),
             stop: Some(stop),
         }
     }
@@ -211,7 +224,10 @@ impl TestApp {
         let mut req = self
             .client
             .request(method.parse().unwrap(), self.url(path))
-            .bearer_auth(self.keys.mint(sub, Role::User, Duration::from_secs(600)));
+            .bearer_auth(
+                self.keys
+                    .mint(sub, AccountRole::User, Duration::from_secs(600)),
+            );
         if let Some(body) = body {
             req = req.json(&body);
         }
@@ -256,7 +272,7 @@ impl TestApp {
 
     pub fn admin_token(&self) -> String {
         self.keys
-            .mint("admin", Role::Admin, Duration::from_secs(300))
+            .mint("admin", AccountRole::Admin, Duration::from_secs(300))
     }
 
     pub async fn get_with_origin(&self, path: &str, origin: &str) -> reqwest::Response {

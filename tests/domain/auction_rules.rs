@@ -1,11 +1,13 @@
 //! The auction rules as pure functions: examples at the edges, and properties over random bid
 //! schedules and settings.
 
-use gavel::auction::{Auction, Command, Event, Phase, Rejection, Settings};
+use gavel::auction::{
+    Auction, AuctionSettings, Command, Event, Phase, PlayerId, Rejection, TeamId,
+};
 use proptest::prelude::*;
 
-fn settings(slots: u32, budget: u32) -> Settings {
-    Settings {
+fn settings(slots: u32, budget: u32) -> AuctionSettings {
+    AuctionSettings {
         budget,
         roster_slots: slots,
         min_bid: 1,
@@ -40,11 +42,11 @@ fn max_bid_is_exact_at_the_edges() {
     // 3 slots, 10 budget, min 1: max = 10 - 1 * 2 = 8.
     let mut a = auction(2, 3, 10, 6);
     a.handle(Command::Start, 0).unwrap();
-    assert_eq!(a.max_bid(1), Some(8));
+    assert_eq!(a.max_bid(TeamId(1)), Some(8));
     a.handle(
         Command::Nominate {
-            team: 0,
-            player: 0,
+            team: TeamId(0),
+            player: PlayerId(0),
             opening_bid: 1,
         },
         0,
@@ -53,7 +55,7 @@ fn max_bid_is_exact_at_the_edges() {
     assert_eq!(
         a.decide(
             &Command::Bid {
-                team: 1,
+                team: TeamId(1),
                 lot: 1,
                 amount: 9,
                 expected_version: None
@@ -64,7 +66,7 @@ fn max_bid_is_exact_at_the_edges() {
     );
     a.handle(
         Command::Bid {
-            team: 1,
+            team: TeamId(1),
             lot: 1,
             amount: 8,
             expected_version: None,
@@ -75,7 +77,7 @@ fn max_bid_is_exact_at_the_edges() {
     a.handle(Command::CloseLot, 100_000).unwrap();
     // 2 open slots, 2 left: max = 2 - 1 = 1; the team can still fill both slots at 1.
     assert_eq!(a.teams[1].budget_left, 2);
-    assert_eq!(a.max_bid(1), Some(1));
+    assert_eq!(a.max_bid(TeamId(1)), Some(1));
     a.check_invariants().unwrap();
 }
 
@@ -85,8 +87,8 @@ fn nothing_is_accepted_at_or_after_ends_at_and_the_reset_rule_extends_the_clock(
     a.handle(Command::Start, 0).unwrap();
     a.handle(
         Command::Nominate {
-            team: 0,
-            player: 1,
+            team: TeamId(0),
+            player: PlayerId(1),
             opening_bid: 1,
         },
         1_000,
@@ -97,7 +99,7 @@ fn nothing_is_accepted_at_or_after_ends_at_and_the_reset_rule_extends_the_clock(
     // 5 s left: the bid resets the clock to 10 s.
     a.handle(
         Command::Bid {
-            team: 1,
+            team: TeamId(1),
             lot: 1,
             amount: 2,
             expected_version: Some(1),
@@ -109,7 +111,7 @@ fn nothing_is_accepted_at_or_after_ends_at_and_the_reset_rule_extends_the_clock(
     // 15 s left: no change.
     a.handle(
         Command::Bid {
-            team: 0,
+            team: TeamId(0),
             lot: 1,
             amount: 3,
             expected_version: Some(2),
@@ -121,7 +123,7 @@ fn nothing_is_accepted_at_or_after_ends_at_and_the_reset_rule_extends_the_clock(
     assert_eq!(
         a.decide(
             &Command::Bid {
-                team: 1,
+                team: TeamId(1),
                 lot: 1,
                 amount: 9,
                 expected_version: None
@@ -138,7 +140,7 @@ fn nothing_is_accepted_at_or_after_ends_at_and_the_reset_rule_extends_the_clock(
     assert!(matches!(
         events[0],
         Event::LotSold {
-            team: 0,
+            team: TeamId(0),
             price: 3,
             ..
         }
@@ -153,8 +155,8 @@ fn stale_outbid_and_own_bids_are_refused() {
     a.handle(Command::Start, 0).unwrap();
     a.handle(
         Command::Nominate {
-            team: 0,
-            player: 0,
+            team: TeamId(0),
+            player: PlayerId(0),
             opening_bid: 5,
         },
         0,
@@ -163,7 +165,7 @@ fn stale_outbid_and_own_bids_are_refused() {
     assert_eq!(
         a.decide(
             &Command::Bid {
-                team: 1,
+                team: TeamId(1),
                 lot: 1,
                 amount: 5,
                 expected_version: None
@@ -175,7 +177,7 @@ fn stale_outbid_and_own_bids_are_refused() {
     assert_eq!(
         a.decide(
             &Command::Bid {
-                team: 0,
+                team: TeamId(0),
                 lot: 1,
                 amount: 9,
                 expected_version: None
@@ -186,7 +188,7 @@ fn stale_outbid_and_own_bids_are_refused() {
     );
     a.handle(
         Command::Bid {
-            team: 1,
+            team: TeamId(1),
             lot: 1,
             amount: 6,
             expected_version: Some(1),
@@ -197,7 +199,7 @@ fn stale_outbid_and_own_bids_are_refused() {
     assert_eq!(
         a.decide(
             &Command::Bid {
-                team: 2,
+                team: TeamId(2),
                 lot: 1,
                 amount: 10,
                 expected_version: Some(1)
@@ -212,7 +214,7 @@ fn stale_outbid_and_own_bids_are_refused() {
     assert_eq!(
         a.decide(
             &Command::Bid {
-                team: 2,
+                team: TeamId(2),
                 lot: 7,
                 amount: 10,
                 expected_version: None
@@ -235,12 +237,18 @@ fn stale_outbid_and_own_bids_are_refused() {
 fn nomination_rotates_skipping_full_teams_and_times_out_to_the_best_player() {
     let mut a = auction(3, 1, 10, 5);
     a.handle(Command::Start, 0).unwrap();
-    assert!(matches!(a.phase, Phase::Nominating { nominator: 0, .. }));
+    assert!(matches!(
+        a.phase,
+        Phase::Nominating {
+            nominator: TeamId(0),
+            ..
+        }
+    ));
     assert_eq!(
         a.decide(
             &Command::Nominate {
-                team: 1,
-                player: 0,
+                team: TeamId(1),
+                player: PlayerId(0),
                 opening_bid: 1
             },
             1
@@ -250,8 +258,8 @@ fn nomination_rotates_skipping_full_teams_and_times_out_to_the_best_player() {
     // Team 0 nominates; team 1 wins: team 1's roster (one slot) is full.
     a.handle(
         Command::Nominate {
-            team: 0,
-            player: 3,
+            team: TeamId(0),
+            player: PlayerId(3),
             opening_bid: 1,
         },
         1,
@@ -259,7 +267,7 @@ fn nomination_rotates_skipping_full_teams_and_times_out_to_the_best_player() {
     .unwrap();
     a.handle(
         Command::Bid {
-            team: 1,
+            team: TeamId(1),
             lot: 1,
             amount: 2,
             expected_version: None,
@@ -276,7 +284,7 @@ fn nomination_rotates_skipping_full_teams_and_times_out_to_the_best_player() {
     else {
         panic!()
     };
-    assert_eq!(nominator, 2);
+    assert_eq!(nominator, TeamId(2));
     // Team 2 lets its clock run out: the best-ranked player in the pool opens at the minimum.
     assert_eq!(
         a.decide(&Command::NominationTimeout, deadline - 1),
@@ -284,7 +292,10 @@ fn nomination_rotates_skipping_full_teams_and_times_out_to_the_best_player() {
     );
     a.handle(Command::NominationTimeout, deadline).unwrap();
     let l = lot(&a);
-    assert_eq!((l.player, l.high_bid, l.high_team), (0, 1, 2));
+    assert_eq!(
+        (l.player, l.high_bid, l.high_team),
+        (PlayerId(0), 1, TeamId(2))
+    );
 }
 
 #[test]
@@ -293,8 +304,8 @@ fn pause_and_resume_keep_the_time_that_was_left() {
     a.handle(Command::Start, 0).unwrap();
     a.handle(
         Command::Nominate {
-            team: 0,
-            player: 0,
+            team: TeamId(0),
+            player: PlayerId(0),
             opening_bid: 1,
         },
         0,
@@ -304,7 +315,7 @@ fn pause_and_resume_keep_the_time_that_was_left() {
     assert!(
         a.decide(
             &Command::Bid {
-                team: 1,
+                team: TeamId(1),
                 lot: 1,
                 amount: 2,
                 expected_version: None
@@ -317,7 +328,7 @@ fn pause_and_resume_keep_the_time_that_was_left() {
     assert_eq!(lot(&a).ends_at, 108_000);
     a.handle(
         Command::Bid {
-            team: 1,
+            team: TeamId(1),
             lot: 1,
             amount: 2,
             expected_version: None,
@@ -332,7 +343,7 @@ fn voiding_or_editing_one_sale_leaves_later_sales_alone() {
     let mut a = auction(2, 2, 20, 4);
     a.handle(Command::Start, 0).unwrap();
     let mut now = 0;
-    for (player, price) in [(0, 5), (1, 7)] {
+    for (player, price) in [(PlayerId(0), 5), (PlayerId(1), 7)] {
         let Phase::Nominating { nominator, .. } = a.phase.clone() else {
             panic!()
         };
@@ -348,17 +359,27 @@ fn voiding_or_editing_one_sale_leaves_later_sales_alone() {
         now += 30_000;
         a.handle(Command::CloseLot, now).unwrap();
     }
-    assert_eq!(a.teams[0].roster, vec![(0, 5)]);
-    assert_eq!(a.teams[1].roster, vec![(1, 7)]);
-    a.handle(Command::VoidSale { player: 0 }, now).unwrap();
+    assert_eq!(a.teams[0].roster, vec![(PlayerId(0), 5)]);
+    assert_eq!(a.teams[1].roster, vec![(PlayerId(1), 7)]);
+    a.handle(
+        Command::VoidSale {
+            player: PlayerId(0),
+        },
+        now,
+    )
+    .unwrap();
     assert_eq!(a.teams[0].budget_left, 20);
-    assert!(a.pool.contains(&0));
-    assert_eq!(a.teams[1].roster, vec![(1, 7)], "the later sale stands");
+    assert!(a.pool.contains(&PlayerId(0)));
+    assert_eq!(
+        a.teams[1].roster,
+        vec![(PlayerId(1), 7)],
+        "the later sale stands"
+    );
     // Editing: a price that would leave team 1 unable to fill its open slot is refused.
     assert_eq!(
         a.decide(
             &Command::EditSale {
-                player: 1,
+                player: PlayerId(1),
                 price: 20
             },
             now
@@ -367,7 +388,7 @@ fn voiding_or_editing_one_sale_leaves_later_sales_alone() {
     );
     a.handle(
         Command::EditSale {
-            player: 1,
+            player: PlayerId(1),
             price: 3,
         },
         now,
@@ -438,15 +459,15 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 /// A player with a live sale (by `i`), or — one time in four — any player.
-fn pick_sold(a: &Auction, i: usize, players: usize) -> usize {
-    let live: Vec<usize> = a
+fn pick_sold(a: &Auction, i: usize, players: usize) -> PlayerId {
+    let live: Vec<PlayerId> = a
         .sales
         .iter()
         .filter(|s| !s.voided)
         .map(|s| s.player)
         .collect();
     if live.is_empty() || i % 4 == 3 {
-        i % players
+        PlayerId(i % players)
     } else {
         live[i % live.len()]
     }
@@ -472,7 +493,7 @@ proptest! {
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let ps = players(teams * slots as usize + 3);
         let ps: Vec<(&str, u32)> = ps.iter().map(|(n, r)| (n.as_str(), *r)).collect();
-        let s = Settings { budget, roster_slots: slots, min_bid, increment, ..settings(slots, budget) };
+        let s = AuctionSettings { budget, roster_slots: slots, min_bid, increment, ..settings(slots, budget) };
         let initial = Auction::new(s, &names, &ps);
         let mut a = initial.clone();
         let mut log: Vec<Event> = a.handle(Command::Start, 0).unwrap();
@@ -482,19 +503,19 @@ proptest! {
             let command = match (&st, &a.phase) {
                 (Step::Wait { ms }, _) => { now += ms; continue; }
                 (Step::Bid { team, delta, stale }, Phase::Bidding(l)) => Command::Bid {
-                    team: team % teams,
+                    team: TeamId(team % teams),
                     lot: l.id,
                     amount: (i64::from(l.high_bid) + delta).max(0) as u32,
                     expected_version: Some(if *stale { l.version.saturating_sub(1) } else { l.version }),
                 },
                 (Step::BidMax { team, over }, Phase::Bidding(l)) => Command::Bid {
-                    team: team % teams,
+                    team: TeamId(team % teams),
                     lot: l.id,
-                    amount: a.max_bid(team % teams).unwrap_or(0) + u32::from(*over),
+                    amount: a.max_bid(TeamId(team % teams)).unwrap_or(0) + u32::from(*over),
                     expected_version: None,
                 },
                 (Step::Nominate { player, opening }, Phase::Nominating { nominator, .. }) => Command::Nominate {
-                    team: *nominator, player: player % ps.len(), opening_bid: *opening,
+                    team: *nominator, player: PlayerId(player % ps.len()), opening_bid: *opening,
                 },
                 (Step::Timeout, _) => Command::NominationTimeout,
                 (Step::Close, _) => Command::CloseLot,
@@ -541,8 +562,8 @@ fn editing_a_sale_keeps_the_teams_open_high_bid_affordable() {
     a.handle(Command::Start, 0).unwrap();
     a.handle(
         Command::Nominate {
-            team: 0,
-            player: 0,
+            team: TeamId(0),
+            player: PlayerId(0),
             opening_bid: 1,
         },
         0,
@@ -550,7 +571,7 @@ fn editing_a_sale_keeps_the_teams_open_high_bid_affordable() {
     .unwrap();
     a.handle(
         Command::Bid {
-            team: 1,
+            team: TeamId(1),
             lot: 1,
             amount: 5,
             expected_version: None,
@@ -562,8 +583,8 @@ fn editing_a_sale_keeps_the_teams_open_high_bid_affordable() {
     // Team 1: 15 left, 2 open slots, max bid 14; it bids 14 on the next lot.
     a.handle(
         Command::Nominate {
-            team: 1,
-            player: 1,
+            team: TeamId(1),
+            player: PlayerId(1),
             opening_bid: 14,
         },
         60_000,
@@ -573,7 +594,7 @@ fn editing_a_sale_keeps_the_teams_open_high_bid_affordable() {
     assert_eq!(
         a.decide(
             &Command::EditSale {
-                player: 0,
+                player: PlayerId(0),
                 price: 6
             },
             60_001
@@ -582,7 +603,7 @@ fn editing_a_sale_keeps_the_teams_open_high_bid_affordable() {
     );
     a.handle(
         Command::EditSale {
-            player: 0,
+            player: PlayerId(0),
             price: 4,
         },
         60_001,

@@ -1,4 +1,4 @@
-//! The auction service on a real database — a fresh SQLite file and a fresh PostgreSQL
+//! The auction store on a real database — a fresh SQLite file and a fresh PostgreSQL
 //! database per test — under concurrent bids and closers.
 
 use std::collections::BTreeSet;
@@ -7,8 +7,10 @@ use std::sync::Arc;
 use crate::common;
 
 use gavel::auction::history::BidCursor;
-use gavel::auction::service::{AuctionService, ServiceError};
-use gavel::auction::{Auction, ClientId, Command, Event, Phase, Rejection, Settings};
+use gavel::auction::store::{AuctionStore, StoreError};
+use gavel::auction::{
+    Auction, AuctionSettings, ClientId, Command, Event, Phase, PlayerId, Rejection, TeamId,
+};
 use gavel::db::entities::{command_results, refused_bids};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -18,7 +20,7 @@ fn cid(text: &str) -> ClientId {
 
 struct Backend {
     name: &'static str,
-    service: AuctionService,
+    store: AuctionStore,
     _dir: Option<tempfile::TempDir>,
     /// PostgreSQL: the database to drop after the test.
     drop: Option<String>,
@@ -27,7 +29,7 @@ struct Backend {
 impl Backend {
     async fn finish(self) {
         if let Some(name) = self.drop {
-            self.service.db().clone().close().await.unwrap();
+            self.store.db().clone().close().await.unwrap();
             common::drop_postgres(&name).await;
         }
     }
@@ -44,7 +46,7 @@ async fn sqlite() -> Backend {
         .expect("sqlite connects and migrates");
     Backend {
         name: "sqlite",
-        service: AuctionService::new(db),
+        store: AuctionStore::new(db),
         _dir: Some(dir),
         drop: None,
     }
@@ -57,7 +59,7 @@ async fn postgres() -> Backend {
         .expect("postgres connects and migrates");
     Backend {
         name: "postgres",
-        service: AuctionService::new(db),
+        store: AuctionStore::new(db),
         _dir: None,
         drop: Some(name),
     }
@@ -74,53 +76,47 @@ fn auction(teams: usize) -> Auction {
         .map(|i| (format!("P{i}"), i as u32 + 1))
         .collect();
     let players: Vec<(&str, u32)> = players.iter().map(|(n, r)| (n.as_str(), *r)).collect();
-    let settings = Settings {
+    let settings = AuctionSettings {
         budget: 10_000,
         roster_slots: 3,
-        ..Settings::default()
+        ..AuctionSettings::default()
     };
     Auction::new(settings, &names, &players)
 }
 
 /// `clients` bidders hammer one lot at once; returns the accepted amounts. Half of them go
-/// through a second service on the same database — as a second server process would, with
+/// through a second store on the same database — as a second server process would, with
 /// its own per-auction ordering — so the conditional update is what keeps them apart.
-async fn burst(
-    service: &AuctionService,
-    id: i64,
-    clients: usize,
-    rounds: usize,
-    now: u64,
-) -> Vec<u32> {
+async fn burst(store: &AuctionStore, id: i64, clients: usize, rounds: usize, now: u64) -> Vec<u32> {
     let mut tasks = Vec::new();
-    let other_process = AuctionService::new(service.db().clone());
+    let other_process = AuctionStore::new(store.db().clone());
     for team in 0..clients {
-        let service = if team % 2 == 0 {
-            service.clone()
+        let store = if team % 2 == 0 {
+            store.clone()
         } else {
             other_process.clone()
         };
         tasks.push(tokio::spawn(async move {
             let mut accepted = Vec::new();
             for round in 0..rounds {
-                let (state, _) = service.state(id).await.unwrap();
+                let (state, _) = store.state(id).await.unwrap();
                 let Phase::Bidding(lot) = state.phase else {
                     panic!("no lot")
                 };
                 let amount = lot.high_bid + 1 + (team + round) as u32 % 3;
                 let command = Command::Bid {
-                    team,
+                    team: TeamId(team),
                     lot: lot.id,
                     amount,
                     expected_version: Some(lot.version),
                 };
                 let client_id = cid(&format!("{team}-{}-{round}", lot.id));
-                match service
+                match store
                     .handle(id, &format!("T{team}"), &command, Some(&client_id), now)
                     .await
                 {
                     Ok(_) => accepted.push(amount),
-                    Err(ServiceError::Rejected(
+                    Err(StoreError::Rejected(
                         Rejection::Outbid { .. }
                         | Rejection::Stale { .. }
                         | Rejection::AlreadyHighBidder,
@@ -141,7 +137,7 @@ async fn burst(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_bids_and_closers_keep_the_log_consistent() {
     for backend in backends().await {
-        let s = &backend.service;
+        let s = &backend.store;
         for clients in [3usize, 12, 50] {
             let initial = auction(clients);
             let id = s.create("burst", "comm", &initial, &[], 0).await.unwrap();
@@ -183,7 +179,7 @@ async fn concurrent_bids_and_closers_keep_the_log_consistent() {
                 // exactly one closes the lot.
                 let mut closers = Vec::new();
                 for _ in 0..4 {
-                    let s = AuctionService::new(s.db().clone());
+                    let s = AuctionStore::new(s.db().clone());
                     closers.push(tokio::spawn(async move {
                         s.handle(id, "timer", &Command::CloseLot, None, t0 + 500_000)
                             .await
@@ -196,7 +192,7 @@ async fn concurrent_bids_and_closers_keep_the_log_consistent() {
                             wins += 1;
                             assert!(matches!(a.events[0].1, Event::LotSold { .. }));
                         }
-                        Err(ServiceError::Rejected(Rejection::WrongPhase { .. })) => {}
+                        Err(StoreError::Rejected(Rejection::WrongPhase { .. })) => {}
                         Err(e) => panic!("{}: closer failed: {e}", backend.name),
                     }
                 }
@@ -243,7 +239,7 @@ async fn concurrent_bids_and_closers_keep_the_log_consistent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_id_sent_twice_creates_one_bid() {
     for backend in backends().await {
-        let s = Arc::new(backend.service.clone());
+        let s = Arc::new(backend.store.clone());
         let id = s
             .create("retry", "comm", &auction(3), &[], 0)
             .await
@@ -255,8 +251,8 @@ async fn a_client_id_sent_twice_creates_one_bid() {
             id,
             "T0",
             &Command::Nominate {
-                team: 0,
-                player: 0,
+                team: TeamId(0),
+                player: PlayerId(0),
                 opening_bid: 1,
             },
             None,
@@ -265,7 +261,7 @@ async fn a_client_id_sent_twice_creates_one_bid() {
         .await
         .unwrap();
         let bid = Command::Bid {
-            team: 1,
+            team: TeamId(1),
             lot: 1,
             amount: 5,
             expected_version: Some(1),
@@ -289,7 +285,7 @@ async fn a_client_id_sent_twice_creates_one_bid() {
         assert_eq!(accepted, 1, "{}", backend.name);
         // A refused command keeps its refusal too.
         let low = Command::Bid {
-            team: 2,
+            team: TeamId(2),
             lot: 1,
             amount: 2,
             expected_version: None,
@@ -316,15 +312,15 @@ async fn a_client_id_sent_twice_creates_one_bid() {
 async fn unknown_auctions_are_reported() {
     let backend = sqlite().await;
     let err = backend
-        .service
+        .store
         .handle(42, "x", &Command::Start, None, 0)
         .await
         .unwrap_err();
-    assert!(matches!(err, ServiceError::NotFound));
+    assert!(matches!(err, StoreError::NotFound));
 }
 
 /// An auction (3 teams) whose lot 1 is open at 1, opened by T0; its id.
-async fn open_lot(s: &AuctionService) -> i64 {
+async fn open_lot(s: &AuctionStore) -> i64 {
     let id = s
         .create("bound", "comm", &auction(3), &[], 0)
         .await
@@ -333,8 +329,8 @@ async fn open_lot(s: &AuctionService) -> i64 {
         .await
         .unwrap();
     let nominate = Command::Nominate {
-        team: 0,
-        player: 0,
+        team: TeamId(0),
+        player: PlayerId(0),
         opening_bid: 1,
     };
     s.handle(id, "T0", &nominate, None, 0).await.unwrap();
@@ -343,14 +339,14 @@ async fn open_lot(s: &AuctionService) -> i64 {
 
 fn low_bid(team: usize, lot: u64) -> Command {
     Command::Bid {
-        team,
+        team: TeamId(team),
         lot,
         amount: 1,
         expected_version: None,
     }
 }
 
-async fn rows(s: &AuctionService, id: i64, actor: &str) -> (u64, u64) {
+async fn rows(s: &AuctionStore, id: i64, actor: &str) -> (u64, u64) {
     let refused = refused_bids::Entity::find()
         .filter(refused_bids::Column::AuctionId.eq(id))
         .filter(refused_bids::Column::Actor.eq(actor))
@@ -369,7 +365,7 @@ async fn rows(s: &AuctionService, id: i64, actor: &str) -> (u64, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_bids_are_stored_up_to_the_bound_per_member_and_lot() {
     for backend in backends().await {
-        let s = backend.service.clone().storing_refusals(3);
+        let s = backend.store.clone().storing_refusals(3);
         let id = open_lot(&s).await;
         // T1: 10 refused bids on the open lot, each with its own client id; then 10 on lots
         // that never existed.
@@ -379,7 +375,7 @@ async fn refused_bids_are_stored_up_to_the_bound_per_member_and_lot() {
                 .await
                 .unwrap_err();
             assert!(
-                matches!(e, ServiceError::Rejected(Rejection::Outbid { .. })),
+                matches!(e, StoreError::Rejected(Rejection::Outbid { .. })),
                 "{e}"
             );
         }
@@ -389,7 +385,7 @@ async fn refused_bids_are_stored_up_to_the_bound_per_member_and_lot() {
                 .await
                 .unwrap_err();
             assert!(
-                matches!(e, ServiceError::Rejected(Rejection::LotClosed)),
+                matches!(e, StoreError::Rejected(Rejection::LotClosed)),
                 "{e}"
             );
         }
@@ -422,13 +418,13 @@ async fn refused_bids_are_stored_up_to_the_bound_per_member_and_lot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bid_history_pages_add_up_to_the_whole_in_order() {
     for backend in backends().await {
-        let s = backend.service.clone();
+        let s = backend.store.clone();
         let id = open_lot(&s).await;
         // Accepted and refused bids interleaved in time on lot 1.
         for (i, amount) in (2..12).enumerate() {
             let team = 1 + i % 2;
             let bid = Command::Bid {
-                team,
+                team: TeamId(team),
                 lot: 1,
                 amount,
                 expected_version: None,

@@ -1,4 +1,4 @@
-//! The auction domain in process: the rules as pure functions (property tests), the service
+//! The auction domain in process: the rules as pure functions (property tests), the store
 //! over a real database (SQLite file, the machine's PostgreSQL), deadlines.
 
 #[path = "../common/mod.rs"]

@@ -5,7 +5,7 @@ use crate::common;
 use std::time::Duration;
 
 use common::{TestApp, policy_allowing, spawn_app};
-use gavel::auth::Role;
+use gavel::auth::AccountRole;
 use serde_json::Value;
 
 const A: &str = "https://a.example";
@@ -31,12 +31,14 @@ async fn admin_api_requires_an_admin_token() {
     let resp = app.client.get(&url).send().await.unwrap();
     assert_eq!(resp.status(), 401);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
-    let user = app.keys.mint("bob", Role::User, Duration::from_secs(60));
+    let user = app
+        .keys
+        .mint("bob", AccountRole::User, Duration::from_secs(60));
     let resp = app.client.get(&url).bearer_auth(user).send().await.unwrap();
     assert_eq!(resp.status(), 403);
     let forged = gavel::auth::JwtKeys::new(b"some-other-secret-some-other-secret").mint(
         "eve",
-        Role::Admin,
+        AccountRole::Admin,
         Duration::from_secs(60),
     );
     let resp = app

@@ -6,11 +6,12 @@ use crate::common;
 use std::time::Duration;
 
 use common::{TestApp, policy_allowing, spawn_app};
-use gavel::auth::Role;
+use gavel::auth::AccountRole;
 use serde_json::{Value, json};
 
 fn token(app: &TestApp, sub: &str) -> String {
-    app.keys.mint(sub, Role::User, Duration::from_secs(300))
+    app.keys
+        .mint(sub, AccountRole::User, Duration::from_secs(300))
 }
 
 async fn post(app: &TestApp, sub: &str, path: &str, body: Value) -> (u16, Value) {

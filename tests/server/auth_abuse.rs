@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::binary::{self, Server};
 use common::clients::{Driven, js_dir};
-use gavel::auth::{Claims, JwtKeys, Role};
+use gavel::auth::{AccountRole, Claims, JwtKeys};
 use serde_json::{Value, json};
 
 const SECRET: &str = "auth-abuse-secret-auth-abuse-secret!";
@@ -69,7 +69,9 @@ impl Api {
 
     /// `method path` as `sub`, with a JSON body: status and JSON answer.
     async fn call(&self, sub: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let token = self.keys.mint(sub, Role::User, Duration::from_secs(600));
+        let token = self
+            .keys
+            .mint(sub, AccountRole::User, Duration::from_secs(600));
         let mut req = self
             .http
             .request(method.parse().unwrap(), format!("{}{path}", self.base))
@@ -219,7 +221,7 @@ fn short_token(sub: &str, secs: u64) -> (String, u64) {
     let exp = (now_ms() + secs * 1000).div_ceil(1000);
     let claims = Claims {
         sub: sub.into(),
-        role: Role::User,
+        role: AccountRole::User,
         aud: gavel::auth::AUDIENCE.into(),
         iat: exp - secs,
         exp,
@@ -318,8 +320,12 @@ async fn auth_refresh_keeps_a_socket_past_its_first_tokens_expiry() {
     let server = start(dir.path(), &policy(), "");
     let api = Api::new(&server);
     let (short, _) = two_second_token("carol");
-    let fresh = api.keys.mint("carol", Role::User, Duration::from_secs(600));
-    let other = api.keys.mint("dave", Role::User, Duration::from_secs(600));
+    let fresh = api
+        .keys
+        .mint("carol", AccountRole::User, Duration::from_secs(600));
+    let other = api
+        .keys
+        .mint("dave", AccountRole::User, Duration::from_secs(600));
     // Past its exp, within the seconds of leeway REST grants clock skew.
     let (just_expired, _) = short_token("carol", 0);
     let just_expired = {

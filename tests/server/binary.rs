@@ -120,7 +120,7 @@ fn token_needs_a_configured_secret_and_mints_a_verifiable_token() {
         .verify(token.trim())
         .unwrap();
     assert_eq!(claims.sub, "ops");
-    assert_eq!(claims.role, gavel::auth::Role::Admin);
+    assert_eq!(claims.role, gavel::auth::AccountRole::Admin);
     assert!(claims.exp - claims.iat == 300);
 }
 
@@ -147,7 +147,7 @@ fn call(
 ) -> (u16, serde_json::Value) {
     let token = gavel::auth::JwtKeys::new(SECRET.as_bytes()).mint(
         sub,
-        gavel::auth::Role::User,
+        gavel::auth::AccountRole::User,
         Duration::from_secs(300),
     );
     let rt = tokio::runtime::Builder::new_current_thread()

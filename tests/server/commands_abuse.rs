@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::binary::{self, Server};
 use common::clients::{Driven, js_dir};
-use gavel::auth::{JwtKeys, Role};
+use gavel::auth::{AccountRole, JwtKeys};
 use gavel::db::entities::{command_results, refused_bids};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -23,7 +23,7 @@ const STORED_REFUSALS_PER_LOT: u64 = 20;
 const RATE_LIMITED_BEFORE_DISCONNECT: u64 = 200;
 
 fn token(sub: &str) -> String {
-    JwtKeys::new(SECRET.as_bytes()).mint(sub, Role::User, Duration::from_secs(600))
+    JwtKeys::new(SECRET.as_bytes()).mint(sub, AccountRole::User, Duration::from_secs(600))
 }
 
 /// The binary on a fresh SQLite file in `dir`, with `limits` as the config's `[limits]` table.

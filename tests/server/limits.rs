@@ -429,7 +429,7 @@ async fn sessions_that_never_connect_are_capped_per_client_and_closed() {
 fn admin_token() -> String {
     gavel::auth::JwtKeys::new(SECRET.as_bytes()).mint(
         "admin@example.com",
-        gavel::auth::Role::Admin,
+        gavel::auth::AccountRole::Admin,
         Duration::from_secs(600),
     )
 }

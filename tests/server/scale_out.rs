@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::clients::{Driven, js_dir};
 use common::{TestApp, drop_postgres, fresh_postgres, policy_allowing};
-use gavel::auth::Role;
+use gavel::auth::AccountRole;
 use serde_json::{Value, json};
 
 const ORIGIN: &str = "http://localhost:5173";
@@ -64,7 +64,10 @@ async fn two_nodes_share_rooms_through_redis_and_the_database_arbitrates() {
     let name = fresh_postgres().await;
     let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
     let (one, two) = two_nodes(&policy_allowing(&[ORIGIN]), Some(&url), SHARED_REDIS).await;
-    let token = |sub: &str| one.keys.mint(sub, Role::User, Duration::from_secs(600));
+    let token = |sub: &str| {
+        one.keys
+            .mint(sub, AccountRole::User, Duration::from_secs(600))
+    };
     let lots = 4u64;
     let id = auction_of_ann_and_bob(
         &one,
@@ -294,7 +297,10 @@ async fn rooms_survive_redis_going_away() {
         4,
     )
     .await;
-    let token = |sub: &str| one.keys.mint(sub, Role::User, Duration::from_secs(600));
+    let token = |sub: &str| {
+        one.keys
+            .mint(sub, AccountRole::User, Duration::from_secs(600))
+    };
     let mut members = Driven::spawn({
         let mut cmd = Command::new("node");
         cmd.arg(js_dir().join("redis_restart.mjs"))

@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::{TestApp, spawn_app};
-use gavel::auth::Role;
+use gavel::auth::AccountRole;
 use std::time::Duration;
 
 const FRONTEND: &str = "https://draft.example.com";
@@ -46,7 +46,9 @@ async fn post(app: &TestApp, sid: &str, origin: Option<&str>, body: String) -> r
 }
 
 fn connect_packet(app: &TestApp) -> String {
-    let token = app.keys.mint("ann", Role::User, Duration::from_secs(60));
+    let token = app
+        .keys
+        .mint("ann", AccountRole::User, Duration::from_secs(60));
     format!(r#"40/auction,{{"token":"{token}"}}"#)
 }
 

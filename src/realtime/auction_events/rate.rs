@@ -21,7 +21,7 @@ use socketioxide::handler::{FromMessageParts, Value};
 use socketioxide::socket::Socket;
 
 use super::error;
-use crate::auction::house::{AuctionHouse, MemberPace, nonzero};
+use crate::auction::requests::{MemberPace, MemberRequests, nonzero};
 use crate::auth::Claims;
 use crate::config::Limits;
 
@@ -52,8 +52,8 @@ impl<A: Adapter> FromMessageParts<A> for Admitted {
     ) -> Result<Self, NotAdmitted> {
         let pace = pace_of(s, v, ack_id)?;
         let refusal = match pace.judge(event_bytes(v)) {
-            Verdict::Admit => return Ok(Admitted),
-            Verdict::TooLarge(bytes) => {
+            Admission::Admit => return Ok(Admitted),
+            Admission::TooLarge(bytes) => {
                 tracing::debug!(sid = %s.id, bytes, "refused an oversized client event");
                 error(
                     "bad_request",
@@ -63,7 +63,7 @@ impl<A: Adapter> FromMessageParts<A> for Admitted {
                     ),
                 )
             }
-            Verdict::RateLimited(wait) => {
+            Admission::RateLimited(wait) => {
                 if pace.refused_once_more() {
                     disconnect(s, &pace);
                 }
@@ -101,7 +101,7 @@ struct Pace {
     disconnecting: AtomicBool,
 }
 
-enum Verdict {
+enum Admission {
     Admit,
     RateLimited(Duration),
     TooLarge(usize),
@@ -127,21 +127,21 @@ impl Pace {
 
     /// The socket's bucket first, so that a socket over its own rate spends none of its
     /// member's tokens (which the member's other sockets may need).
-    fn judge(&self, bytes: usize) -> Verdict {
+    fn judge(&self, bytes: usize) -> Admission {
         if self.disconnecting.load(Ordering::Relaxed) {
-            return Verdict::RateLimited(DISCONNECT_GRACE);
+            return Admission::RateLimited(DISCONNECT_GRACE);
         }
         let now = self.bucket.clock().now();
         if let Err(not_until) = self.bucket.check() {
-            return Verdict::RateLimited(not_until.wait_time_from(now));
+            return Admission::RateLimited(not_until.wait_time_from(now));
         }
         if let Err(not_until) = self.member.check_key(&self.sub) {
-            return Verdict::RateLimited(not_until.wait_time_from(now));
+            return Admission::RateLimited(not_until.wait_time_from(now));
         }
         if bytes > self.max_event_bytes {
-            return Verdict::TooLarge(bytes);
+            return Admission::TooLarge(bytes);
         }
-        Verdict::Admit
+        Admission::Admit
     }
 
     /// Counts a rate-limited event; true exactly once, when the refusals within one
@@ -171,14 +171,14 @@ fn pace_of<A: Adapter>(
     }
     let missing = |_| NotAdmitted("the server has no limits configured");
     let State(limits) = State::<Limits>::from_message_parts(s, v, ack_id).map_err(missing)?;
-    let State(house) = State::<AuctionHouse>::from_message_parts(s, v, ack_id)
-        .map_err(|_| NotAdmitted("the server has no auction house"))?;
+    let State(requests) = State::<MemberRequests>::from_message_parts(s, v, ack_id)
+        .map_err(|_| NotAdmitted("the server serves no auctions"))?;
     let sub = s
         .extensions
         .get::<Claims>()
         .map(|c| c.sub)
         .unwrap_or_default();
-    let member = house.member_pace();
+    let member = requests.member_pace();
     if member.len() > SWEEP_ABOVE_MEMBERS {
         // Members whose bucket has refilled are forgotten (they start full again anyway).
         member.retain_recent();
@@ -239,11 +239,11 @@ mod tests {
         };
         let p = pace(&limits);
         for _ in 0..3 {
-            assert!(matches!(p.judge(10), Verdict::Admit));
+            assert!(matches!(p.judge(10), Admission::Admit));
         }
         let mut disconnects = 0;
         for _ in 0..20 {
-            assert!(matches!(p.judge(10), Verdict::RateLimited(_)));
+            assert!(matches!(p.judge(10), Admission::RateLimited(_)));
             disconnects += usize::from(p.refused_once_more());
         }
         assert_eq!(disconnects, 1, "abuse is acted on once");
@@ -261,11 +261,11 @@ mod tests {
         let other = Pace::new(&limits, one.member.clone(), "bob".into());
         let admitted = (0..3)
             .flat_map(|_| [one.judge(1), two.judge(1)])
-            .filter(|v| matches!(v, Verdict::Admit))
+            .filter(|v| matches!(v, Admission::Admit))
             .count();
         assert_eq!(admitted, 4, "the member's burst, across both sockets");
         assert!(
-            matches!(other.judge(1), Verdict::Admit),
+            matches!(other.judge(1), Admission::Admit),
             "another member is not held back"
         );
     }
@@ -273,7 +273,7 @@ mod tests {
     #[test]
     fn an_oversized_event_is_refused_but_not_counted_as_abuse() {
         let p = pace(&Limits::default());
-        assert!(matches!(p.judge(16 * 1024 + 1), Verdict::TooLarge(16385)));
+        assert!(matches!(p.judge(16 * 1024 + 1), Admission::TooLarge(16385)));
         assert_eq!(p.refused_in_row.load(Ordering::Relaxed), 0);
     }
 }

@@ -1,5 +1,6 @@
-//! Runs the rules against the database: every accepted command changes the auction's state
-//! and appends its events (gapless per-auction `seq`) in one transaction, guarded by one
+//! The auction store: auctions, their event logs and members in the database, and the one
+//! path a command takes into them. Every accepted command changes the auction's state and
+//! appends its events (gapless per-auction `seq`) in one transaction, guarded by one
 //! conditional update (`… WHERE id = ? AND seq = ?`), so that concurrent writers — tasks or
 //! server processes — never both win. A command sent with a client id gets its first answer
 //! again on a retry and changes nothing.
@@ -8,8 +9,12 @@
 //! (each accepted bid beats the last by the increment, within a budget); refused bids are kept
 //! with their reason up to `stored_refusals_per_lot` per member and lot, and the answer a retry
 //! gets (`command_results`) is kept for exactly those refusals and every accepted command.
-//! Beyond the bound a refused bid is answered, counted ([`AuctionService::unstored_refusals`])
+//! Beyond the bound a refused bid is answered, counted ([`AuctionStore::unstored_refusals`])
 //! and forgotten: a retry of it is decided again, which is safe because it changed nothing.
+//!
+//! The store takes the time (`now`) from its caller and never reads a clock.
+
+mod membership;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,10 +28,8 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{Auction, ClientId, Command, Event, Millis, Rejection};
-use crate::db::entities::{
-    auction_events, auctions, command_results, invitations, members, refused_bids,
-};
+use super::{Auction, ClientId, Command, Event, Millis, Rejection, TeamId};
+use crate::db::entities::{auction_events, auctions, command_results, members, refused_bids};
 
 /// How often a command is retried after losing a race to another writer.
 const MAX_ATTEMPTS: usize = 64;
@@ -40,7 +43,7 @@ pub struct Accepted {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
+pub enum StoreError {
     #[error(transparent)]
     Rejected(#[from] Rejection),
     #[error("no such auction")]
@@ -65,7 +68,7 @@ pub struct Published {
 }
 
 /// An auction as stored.
-pub struct Stored {
+pub struct StoredAuction {
     pub name: String,
     /// The JWT `sub` of its commissioner.
     pub commissioner: String,
@@ -77,11 +80,12 @@ pub struct Stored {
 pub struct NewMember<'a> {
     pub sub: &'a str,
     pub role: &'a str,
-    pub team: Option<usize>,
+    pub team: Option<TeamId>,
 }
 
+/// Auctions, their event logs and members in the database; commands run in transactions.
 #[derive(Clone)]
-pub struct AuctionService {
+pub struct AuctionStore {
     db: DatabaseConnection,
     /// One lock per auction: this process commits and publishes an auction's commands one at a
     /// time, so its broadcasts go out in `seq` order. The database stays the arbiter between
@@ -93,7 +97,7 @@ pub struct AuctionService {
     unstored_refusals: Arc<AtomicU64>,
 }
 
-impl AuctionService {
+impl AuctionStore {
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
             db,
@@ -129,7 +133,7 @@ impl AuctionService {
         auction: &Auction,
         members: &[NewMember<'_>],
         now: Millis,
-    ) -> Result<i64, ServiceError> {
+    ) -> Result<i64, StoreError> {
         let txn = self.db.begin().await?;
         let row = auctions::ActiveModel {
             name: Set(name.to_owned()),
@@ -148,7 +152,7 @@ impl AuctionService {
                 auction_id: Set(id),
                 sub: Set(m.sub.to_owned()),
                 role: Set(m.role.to_owned()),
-                team: Set(m.team.map(|t| t as i32)),
+                team: Set(m.team.map(|t| t.index() as i32)),
                 joined_at: Set(now as i64),
                 ..Default::default()
             }))
@@ -160,12 +164,12 @@ impl AuctionService {
     }
 
     /// The stored auction, read once: name, commissioner, state and the `seq` it reflects.
-    pub async fn stored(&self, auction_id: i64) -> Result<Stored, ServiceError> {
+    pub async fn stored(&self, auction_id: i64) -> Result<StoredAuction, StoreError> {
         let row = auctions::Entity::find_by_id(auction_id)
             .one(&self.db)
             .await?
-            .ok_or(ServiceError::NotFound)?;
-        Ok(Stored {
+            .ok_or(StoreError::NotFound)?;
+        Ok(StoredAuction {
             name: row.name,
             commissioner: row.commissioner,
             state: serde_json::from_value(row.state)?,
@@ -174,18 +178,18 @@ impl AuctionService {
     }
 
     /// The latest committed `seq` alone (no state read).
-    pub async fn latest_seq(&self, auction_id: i64) -> Result<i64, ServiceError> {
+    pub async fn latest_seq(&self, auction_id: i64) -> Result<i64, StoreError> {
         auctions::Entity::find_by_id(auction_id)
             .select_only()
             .column(auctions::Column::Seq)
             .into_tuple::<i64>()
             .one(&self.db)
             .await?
-            .ok_or(ServiceError::NotFound)
+            .ok_or(StoreError::NotFound)
     }
 
     /// The current state and the `seq` it reflects.
-    pub async fn state(&self, auction_id: i64) -> Result<(Auction, i64), ServiceError> {
+    pub async fn state(&self, auction_id: i64) -> Result<(Auction, i64), StoreError> {
         let stored = self.stored(auction_id).await?;
         Ok((stored.state, stored.seq))
     }
@@ -195,7 +199,7 @@ impl AuctionService {
         &self,
         auction_id: i64,
         after_seq: i64,
-    ) -> Result<Vec<(i64, Event)>, ServiceError> {
+    ) -> Result<Vec<(i64, Event)>, StoreError> {
         auction_events::Entity::find()
             .filter(auction_events::Column::AuctionId.eq(auction_id))
             .filter(auction_events::Column::Seq.gt(after_seq))
@@ -215,7 +219,7 @@ impl AuctionService {
         command: &Command,
         client_id: Option<&ClientId>,
         now: Millis,
-    ) -> Result<Accepted, ServiceError> {
+    ) -> Result<Accepted, StoreError> {
         let lock = self
             .order
             .lock()
@@ -232,31 +236,39 @@ impl AuctionService {
             now,
         };
         for _ in 0..MAX_ATTEMPTS {
-            if let Some((outcome, after)) = self.attempt(&this).await? {
-                if let (Some(sink), Some(state), Ok(accepted)) = (&self.publish, after, &outcome)
-                    && !accepted.events.is_empty()
-                {
-                    // Only fails when the server is shutting down.
-                    let _ = sink.send(Published {
-                        auction_id,
-                        events: accepted.events.clone(),
-                        state: Arc::new(state),
-                        server_now: now,
-                    });
+            match self.attempt(&this).await? {
+                Attempted::Lost => continue,
+                Attempted::Repeated(answer) => return answer,
+                Attempted::Refused(rejection) => return Err(rejection.into()),
+                Attempted::Committed { accepted, state } => {
+                    self.publish(auction_id, &accepted, state, now);
+                    return Ok(accepted);
                 }
-                return outcome;
             }
         }
-        Err(ServiceError::Contention)
+        Err(StoreError::Contention)
     }
 
-    /// One try; `None` when another writer changed the auction first. The state after an
-    /// accepted command comes along (none for a repeated client id: that was published before).
-    #[allow(clippy::type_complexity)]
-    async fn attempt(
-        &self,
-        this: &Attempt<'_>,
-    ) -> Result<Option<(Result<Accepted, ServiceError>, Option<Auction>)>, ServiceError> {
+    /// Hands a committed change to the broadcasters (in this auction's order: the caller holds
+    /// its turn).
+    fn publish(&self, auction_id: i64, accepted: &Accepted, state: Auction, now: Millis) {
+        let Some(sink) = &self.publish else {
+            return;
+        };
+        if accepted.events.is_empty() {
+            return;
+        }
+        // Only fails when the server is shutting down.
+        let _ = sink.send(Published {
+            auction_id,
+            events: accepted.events.clone(),
+            state: Arc::new(state),
+            server_now: now,
+        });
+    }
+
+    /// One try at a command, in one transaction.
+    async fn attempt(&self, this: &Attempt<'_>) -> Result<Attempted, StoreError> {
         let immediate = TransactionOptions {
             // SQLite: take the write lock up front rather than fail a read-to-write upgrade.
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -264,32 +276,41 @@ impl AuctionService {
         };
         let txn = self.db.begin_with_options(immediate).await?;
         if let Some(earlier) = earlier_answer(&txn, this).await? {
-            return Ok(Some((earlier, None)));
+            return Ok(Attempted::Repeated(earlier));
         }
         let row = auctions::Entity::find_by_id(this.auction_id)
             .one(&txn)
             .await?
-            .ok_or(ServiceError::NotFound)?;
+            .ok_or(StoreError::NotFound)?;
         let mut auction: Auction = serde_json::from_value(row.state)?;
-        let outcome = match auction.decide(this.command, this.now) {
-            Err(rejection) => Err(rejection),
-            Ok(events) => match commit(&txn, this, &mut auction, row.seq, events).await? {
-                Some(accepted) => Ok(accepted),
-                None => return Ok(None),
-            },
+        // What is remembered for a retry stays bounded: every accepted command (the rules bound
+        // those), and a refused bid only while its member has fewer than the bound stored on
+        // its lot.
+        let attempted = match auction.decide(this.command, this.now) {
+            Ok(events) => {
+                let Some(accepted) = commit(&txn, this, &mut auction, row.seq, events).await?
+                else {
+                    return Ok(Attempted::Lost);
+                };
+                if let Some(cid) = this.client_id {
+                    remember_answer(&txn, this, cid, Ok(&accepted)).await?;
+                }
+                Attempted::Committed {
+                    accepted,
+                    state: auction,
+                }
+            }
+            Err(rejection) => {
+                if self.keep_refusal(&txn, this, &auction, &rejection).await?
+                    && let Some(cid) = this.client_id
+                {
+                    remember_answer(&txn, this, cid, Err(&rejection)).await?;
+                }
+                Attempted::Refused(rejection)
+            }
         };
-        // What is remembered stays bounded: every accepted command (the rules bound those), and
-        // a refused bid only while its member has fewer than the bound stored on its lot.
-        let remembered = match &outcome {
-            Ok(_) => true,
-            Err(rejection) => self.keep_refusal(&txn, this, &auction, rejection).await?,
-        };
-        if remembered && let Some(cid) = this.client_id {
-            remember_answer(&txn, this, cid, &outcome).await?;
-        }
         txn.commit().await?;
-        let after = outcome.is_ok().then_some(auction);
-        Ok(Some((outcome.map_err(ServiceError::Rejected), after)))
+        Ok(attempted)
     }
 
     /// Stores a refused bid with its reason, unless its lot never existed or its member already
@@ -301,7 +322,7 @@ impl AuctionService {
         this: &Attempt<'_>,
         auction: &Auction,
         rejection: &Rejection,
-    ) -> Result<bool, ServiceError> {
+    ) -> Result<bool, StoreError> {
         let Command::Bid {
             team, lot, amount, ..
         } = this.command
@@ -336,7 +357,7 @@ impl AuctionService {
         refused_bids::Entity::insert(refused_bids::ActiveModel {
             auction_id: Set(this.auction_id),
             lot: Set(*lot as i64),
-            team: Set(*team as i32),
+            team: Set(team.index() as i32),
             amount: Set(i64::from(*amount)),
             actor: Set(this.actor.to_owned()),
             client_id: Set(this.client_id.map(|c| c.as_str().to_owned())),
@@ -356,7 +377,20 @@ impl AuctionService {
     }
 }
 
-/// One command as [`AuctionService::handle`] was asked for it.
+/// How one try at a command ended.
+enum Attempted {
+    /// Another writer changed the auction first: decide again on the state it left.
+    Lost,
+    /// The client id was used before: the first answer (published back then), or a refusal
+    /// of the id's reuse.
+    Repeated(Result<Accepted, StoreError>),
+    /// The rules refused it (a refused bid may have been stored, and committed).
+    Refused(Rejection),
+    /// Accepted and committed; the state after it, for the broadcasters.
+    Committed { accepted: Accepted, state: Auction },
+}
+
+/// One command as [`AuctionStore::handle`] was asked for it.
 struct Attempt<'a> {
     auction_id: i64,
     actor: &'a str,
@@ -371,7 +405,7 @@ struct Attempt<'a> {
 async fn earlier_answer(
     txn: &DatabaseTransaction,
     this: &Attempt<'_>,
-) -> Result<Option<Result<Accepted, ServiceError>>, ServiceError> {
+) -> Result<Option<Result<Accepted, StoreError>>, StoreError> {
     let Some(cid) = this.client_id else {
         return Ok(None);
     };
@@ -384,10 +418,10 @@ async fn earlier_answer(
         return Ok(None);
     };
     if earlier.actor != this.actor || earlier.command != serde_json::to_value(this.command)? {
-        return Ok(Some(Err(ServiceError::ClientIdReused)));
+        return Ok(Some(Err(StoreError::ClientIdReused)));
     }
     let outcome: Result<Accepted, Rejection> = serde_json::from_value(earlier.outcome)?;
-    Ok(Some(outcome.map_err(ServiceError::Rejected)))
+    Ok(Some(outcome.map_err(StoreError::Rejected)))
 }
 
 /// Applies an accepted command's events to `auction` and stores both, guarded by the
@@ -398,7 +432,7 @@ async fn commit(
     auction: &mut Auction,
     seq_before: i64,
     events: Vec<Event>,
-) -> Result<Option<Accepted>, ServiceError> {
+) -> Result<Option<Accepted>, StoreError> {
     for e in &events {
         auction.apply(e);
     }
@@ -446,8 +480,9 @@ async fn remember_answer(
     txn: &DatabaseTransaction,
     this: &Attempt<'_>,
     cid: &ClientId,
-    outcome: &Result<Accepted, Rejection>,
-) -> Result<(), ServiceError> {
+    // Stored as a `Result<Accepted, Rejection>` (what `earlier_answer` reads back).
+    outcome: Result<&Accepted, &Rejection>,
+) -> Result<(), StoreError> {
     let row = command_results::ActiveModel {
         auction_id: Set(this.auction_id),
         client_id: Set(cid.as_str().to_owned()),
@@ -467,132 +502,4 @@ async fn remember_answer(
         .exec(txn)
         .await?;
     Ok(())
-}
-
-impl AuctionService {
-    /// The caller's membership row, if any (`NotFound` when there is no such auction).
-    pub async fn membership(
-        &self,
-        auction_id: i64,
-        sub: &str,
-    ) -> Result<Option<members::Model>, ServiceError> {
-        let row = members::Entity::find()
-            .filter(members::Column::AuctionId.eq(auction_id))
-            .filter(members::Column::Sub.eq(sub))
-            .one(&self.db)
-            .await?;
-        if row.is_none()
-            && auctions::Entity::find_by_id(auction_id)
-                .one(&self.db)
-                .await?
-                .is_none()
-        {
-            return Err(ServiceError::NotFound);
-        }
-        Ok(row)
-    }
-
-    /// Every member of the auction.
-    pub async fn members(&self, auction_id: i64) -> Result<Vec<members::Model>, ServiceError> {
-        Ok(members::Entity::find()
-            .filter(members::Column::AuctionId.eq(auction_id))
-            .order_by_asc(members::Column::Id)
-            .all(&self.db)
-            .await?)
-    }
-}
-
-impl AuctionService {
-    /// The auctions `sub` belongs to.
-    pub async fn memberships_of(&self, sub: &str) -> Result<Vec<members::Model>, ServiceError> {
-        Ok(members::Entity::find()
-            .filter(members::Column::Sub.eq(sub))
-            .order_by_asc(members::Column::AuctionId)
-            .all(&self.db)
-            .await?)
-    }
-
-    pub async fn store_invitation(
-        &self,
-        auction_id: i64,
-        code_hash: &str,
-        role: &str,
-        team: Option<usize>,
-        expires_at: Millis,
-    ) -> Result<(), ServiceError> {
-        invitations::Entity::insert(invitations::ActiveModel {
-            auction_id: Set(auction_id),
-            code_hash: Set(code_hash.to_owned()),
-            role: Set(role.to_owned()),
-            team: Set(team.map(|t| t as i32)),
-            expires_at: Set(expires_at as i64),
-            ..Default::default()
-        })
-        .exec(&self.db)
-        .await?;
-        Ok(())
-    }
-
-    /// Marks the invitation used by `sub` and adds the member, in one transaction; the role
-    /// and team it granted, or `None` when the code is unknown, used, expired, or its team has
-    /// a manager already.
-    pub async fn redeem_invitation(
-        &self,
-        auction_id: i64,
-        code_hash: &str,
-        sub: &str,
-        now: Millis,
-    ) -> Result<Option<(String, Option<i32>)>, ServiceError> {
-        let txn = self.db.begin().await?;
-        let used = invitations::Entity::update_many()
-            .col_expr(invitations::Column::UsedBy, Expr::value(sub))
-            .filter(invitations::Column::AuctionId.eq(auction_id))
-            .filter(invitations::Column::CodeHash.eq(code_hash))
-            .filter(invitations::Column::UsedBy.is_null())
-            .filter(invitations::Column::ExpiresAt.gt(now as i64))
-            .exec(&txn)
-            .await?;
-        if used.rows_affected != 1 {
-            return Ok(None);
-        }
-        let invitation = invitations::Entity::find()
-            .filter(invitations::Column::CodeHash.eq(code_hash))
-            .one(&txn)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        if let Some(team) = invitation.team {
-            let taken = members::Entity::find()
-                .filter(members::Column::AuctionId.eq(auction_id))
-                .filter(members::Column::Team.eq(team))
-                .one(&txn)
-                .await?;
-            if taken.is_some() {
-                // Dropping the transaction rolls the redemption back.
-                return Ok(None);
-            }
-        }
-        let inserted = members::Entity::insert(members::ActiveModel {
-            auction_id: Set(auction_id),
-            sub: Set(sub.to_owned()),
-            role: Set(invitation.role.clone()),
-            team: Set(invitation.team),
-            joined_at: Set(now as i64),
-            ..Default::default()
-        })
-        .exec(&txn)
-        .await;
-        if let Err(e) = inserted {
-            // A concurrent redemption took the team (or the caller joined meanwhile): the
-            // unique indexes refuse the second, and the transaction rolls back.
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) {
-                return Ok(None);
-            }
-            return Err(e.into());
-        }
-        txn.commit().await?;
-        Ok(Some((invitation.role, invitation.team)))
-    }
 }

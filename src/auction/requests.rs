@@ -1,22 +1,26 @@
-//! The auction house: who may do what in an auction, and the one path every action takes —
-//! REST and Socket.IO alike — from a member's request to the service (which commits and
-//! publishes) and the deadlines (re-armed after a command that may have moved one).
+//! A member's requests: who may do what in an auction, and the one path every request takes —
+//! REST and Socket.IO alike — from the caller (a JWT `sub`) through their role to the store
+//! (which commits and publishes) and the deadlines (re-armed after a command that may have
+//! moved one). The time of every request is read here, from the server's clock.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::deadlines::{Deadlines, now_ms};
-use super::history::{BidCursor, BidPage};
-use super::service::{Accepted, AuctionService, NewMember, ServiceError};
-use super::{Auction, ClientId, Command, PlayerId, Rejection, TeamId};
+use super::deadlines::Deadlines;
+use super::history::{BidCursor, StoredBidPage};
+use super::store::{Accepted, AuctionStore, NewMember, StoreError};
+use super::{Auction, AuctionSettings, ClientId, Command, Player, PlayerId, Rejection, TeamId};
+use crate::clock::SharedClock;
 use crate::config::Limits;
 
-/// A member's role in one auction.
+/// A member's role in one auction (not the account's role in the token: see
+/// [`crate::auth::AccountRole`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
 #[serde(rename_all = "snake_case")]
-#[oai(rename_all = "snake_case")]
-pub enum Role {
+// The OpenAPI schema keeps its published name.
+#[oai(rename = "Role", rename_all = "snake_case")]
+pub enum MemberRole {
     /// Runs the auction (start, pause, resume, void or edit a sale, complete); may also manage a team.
     Commissioner,
     /// Nominates and bids for one team.
@@ -25,20 +29,20 @@ pub enum Role {
     Spectator,
 }
 
-impl Role {
+impl MemberRole {
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::Commissioner => "commissioner",
-            Role::Manager => "manager",
-            Role::Spectator => "spectator",
+            MemberRole::Commissioner => "commissioner",
+            MemberRole::Manager => "manager",
+            MemberRole::Spectator => "spectator",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
-            "commissioner" => Some(Role::Commissioner),
-            "manager" => Some(Role::Manager),
-            "spectator" => Some(Role::Spectator),
+            "commissioner" => Some(MemberRole::Commissioner),
+            "manager" => Some(MemberRole::Manager),
+            "spectator" => Some(MemberRole::Spectator),
             _ => None,
         }
     }
@@ -47,7 +51,7 @@ impl Role {
 /// Who the caller is in one auction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
-    pub role: Role,
+    pub role: MemberRole,
     pub team: Option<TeamId>,
 }
 
@@ -56,20 +60,20 @@ impl Member {
     /// read-only.
     fn from_row(role: &str, team: Option<i32>) -> Self {
         Self {
-            role: Role::parse(role).unwrap_or(Role::Spectator),
-            team: team.map(|t| t as usize),
+            role: MemberRole::parse(role).unwrap_or(MemberRole::Spectator),
+            team: team.map(|t| TeamId(t as usize)),
         }
     }
 }
 
-/// What a member asks for. The house turns it into a rules `Command` for their team.
+/// What a member asks of an auction. It becomes a rules [`Command`] for their team.
 #[derive(Clone, Debug)]
-pub enum Action {
+pub enum MemberAction {
     AddPlayers {
-        players: Vec<super::Player>,
+        players: Vec<Player>,
     },
     ChangeSettings {
-        settings: super::Settings,
+        settings: AuctionSettings,
     },
     Start,
     Pause,
@@ -94,7 +98,7 @@ pub enum Action {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum HouseError {
+pub enum RequestError {
     #[error("no such auction")]
     NotFound,
     #[error("{0}")]
@@ -107,32 +111,32 @@ pub enum HouseError {
     Rejected(Rejection),
     /// The cause is logged, not shown.
     #[error("the database is unavailable; nothing was changed")]
-    Unavailable(ServiceError),
+    Unavailable(StoreError),
 }
 
-impl From<ServiceError> for HouseError {
-    fn from(e: ServiceError) -> Self {
+impl From<StoreError> for RequestError {
+    fn from(e: StoreError) -> Self {
         match e {
-            ServiceError::NotFound => HouseError::NotFound,
-            ServiceError::Rejected(r) => HouseError::Rejected(r),
-            ServiceError::ClientIdReused => {
-                HouseError::Conflict("this client id was already used for another command")
+            StoreError::NotFound => RequestError::NotFound,
+            StoreError::Rejected(r) => RequestError::Rejected(r),
+            StoreError::ClientIdReused => {
+                RequestError::Conflict("this client id was already used for another command")
             }
-            e => HouseError::Unavailable(e),
+            e => RequestError::Unavailable(e),
         }
     }
 }
 
-impl HouseError {
+impl RequestError {
     /// The stable `type` clients see.
     pub fn kind(&self) -> &'static str {
         match self {
-            HouseError::NotFound => "not_found",
-            HouseError::Forbidden(_) => "forbidden",
-            HouseError::Invalid(_) => "invalid_request",
-            HouseError::Conflict(_) => "conflict",
-            HouseError::Rejected(r) => r.kind(),
-            HouseError::Unavailable(_) => "unavailable",
+            RequestError::NotFound => "not_found",
+            RequestError::Forbidden(_) => "forbidden",
+            RequestError::Invalid(_) => "invalid_request",
+            RequestError::Conflict(_) => "conflict",
+            RequestError::Rejected(r) => r.kind(),
+            RequestError::Unavailable(_) => "unavailable",
         }
     }
 }
@@ -149,33 +153,40 @@ pub struct Snapshot {
 /// A token bucket per member (`sub`), shared by all of that member's sockets.
 pub type MemberPace = governor::DefaultKeyedRateLimiter<String>;
 
+/// Every request a signed-in user makes of auctions, checked against their membership and
+/// run on the store at the server clock's time.
 #[derive(Clone)]
-pub struct AuctionHouse {
-    service: AuctionService,
+pub struct MemberRequests {
+    store: AuctionStore,
     deadlines: Arc<Deadlines>,
     pace: Arc<MemberPace>,
+    clock: SharedClock,
 }
 
-impl AuctionHouse {
-    pub fn new(service: AuctionService, deadlines: Arc<Deadlines>) -> Self {
+impl MemberRequests {
+    pub fn new(store: AuctionStore, deadlines: Arc<Deadlines>, clock: SharedClock) -> Self {
         let limits = Limits::default();
         Self {
-            service,
+            store,
             deadlines,
             pace: Arc::new(member_pace(&limits)),
+            clock,
         }
     }
 
-    /// The same house within `limits`: refused bids stored per member and lot, and the
-    /// per-member event rate of the realtime side.
+    /// The same within `limits`: refused bids stored per member and lot, and the per-member
+    /// event rate of the realtime side.
     pub fn with_limits(self, limits: &Limits) -> Self {
         Self {
-            service: self
-                .service
-                .storing_refusals(limits.stored_refusals_per_lot),
+            store: self.store.storing_refusals(limits.stored_refusals_per_lot),
             pace: Arc::new(member_pace(limits)),
             ..self
         }
+    }
+
+    /// The server's clock: what every request's time, and `server_now`, is read from.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     /// How fast each member may send client events, across all their sockets.
@@ -183,8 +194,8 @@ impl AuctionHouse {
         self.pace.clone()
     }
 
-    pub fn service(&self) -> &AuctionService {
-        &self.service
+    pub fn store(&self) -> &AuctionStore {
+        &self.store
     }
 
     /// Stores a new auction: the caller is its commissioner; `managers[i]` manages team `i`.
@@ -194,48 +205,49 @@ impl AuctionHouse {
         commissioner: &str,
         auction: &Auction,
         managers: &[Option<String>],
-    ) -> Result<i64, HouseError> {
+    ) -> Result<i64, RequestError> {
         let mut members = vec![NewMember {
             sub: commissioner,
-            role: Role::Commissioner.as_str(),
+            role: MemberRole::Commissioner.as_str(),
             team: managers
                 .iter()
-                .position(|m| m.as_deref() == Some(commissioner)),
+                .position(|m| m.as_deref() == Some(commissioner))
+                .map(TeamId),
         }];
         for (team, sub) in managers.iter().enumerate() {
             if let Some(sub) = sub.as_deref()
                 && sub != commissioner
             {
                 if members.iter().any(|m| m.sub == sub) {
-                    return Err(HouseError::Forbidden("one person manages one team"));
+                    return Err(RequestError::Forbidden("one person manages one team"));
                 }
                 members.push(NewMember {
                     sub,
-                    role: Role::Manager.as_str(),
-                    team: Some(team),
+                    role: MemberRole::Manager.as_str(),
+                    team: Some(TeamId(team)),
                 });
             }
         }
         Ok(self
-            .service
-            .create(name, commissioner, auction, &members, now_ms())
+            .store
+            .create(name, commissioner, auction, &members, self.clock.now_ms())
             .await?)
     }
 
     /// The caller's membership; `Forbidden` for a non-member.
-    pub async fn member(&self, id: i64, sub: &str) -> Result<Member, HouseError> {
+    pub async fn member(&self, id: i64, sub: &str) -> Result<Member, RequestError> {
         let row = self
-            .service
+            .store
             .membership(id, sub)
             .await?
-            .ok_or(HouseError::Forbidden("not a member of this auction"))?;
+            .ok_or(RequestError::Forbidden("not a member of this auction"))?;
         Ok(Member::from_row(&row.role, row.team))
     }
 
     /// The state now, for a member.
-    pub async fn snapshot(&self, id: i64, sub: &str) -> Result<Snapshot, HouseError> {
+    pub async fn snapshot(&self, id: i64, sub: &str) -> Result<Snapshot, RequestError> {
         let member = self.member(id, sub).await?;
-        let stored = self.service.stored(id).await?;
+        let stored = self.store.stored(id).await?;
         Ok(Snapshot {
             name: stored.name,
             state: stored.state,
@@ -251,9 +263,9 @@ impl AuctionHouse {
         id: i64,
         sub: &str,
         after_seq: i64,
-    ) -> Result<Vec<(i64, super::Event)>, HouseError> {
+    ) -> Result<Vec<(i64, super::Event)>, RequestError> {
         self.member(id, sub).await?;
-        Ok(self.service.events_after(id, after_seq).await?)
+        Ok(self.store.events_after(id, after_seq).await?)
     }
 
     /// Runs `action` for `sub`, who must be allowed to; a `client_id` makes a retry return
@@ -262,14 +274,14 @@ impl AuctionHouse {
         &self,
         id: i64,
         sub: &str,
-        action: Action,
+        action: MemberAction,
         client_id: Option<&ClientId>,
-    ) -> Result<Accepted, HouseError> {
+    ) -> Result<Accepted, RequestError> {
         let member = self.member(id, sub).await?;
         let command = command_for(&member, action)?;
         let accepted = self
-            .service
-            .handle(id, sub, &command, client_id, now_ms())
+            .store
+            .handle(id, sub, &command, client_id, self.clock.now_ms())
             .await?;
         // A bid only ever extends the clock, which the armed task copes with; anything else
         // may have moved the next deadline earlier.
@@ -296,34 +308,34 @@ pub(crate) fn nonzero(n: u32) -> std::num::NonZeroU32 {
 }
 
 /// What `member` may ask, as a command for their team.
-fn command_for(member: &Member, action: Action) -> Result<Command, HouseError> {
-    let commissioner = member.role == Role::Commissioner;
+fn command_for(member: &Member, action: MemberAction) -> Result<Command, RequestError> {
+    let commissioner = member.role == MemberRole::Commissioner;
     let team = || {
         member
             .team
-            .ok_or(HouseError::Forbidden("only a team's manager does this"))
+            .ok_or(RequestError::Forbidden("only a team's manager does this"))
     };
     let only_commissioner = |command| {
         if commissioner {
             Ok(command)
         } else {
-            Err(HouseError::Forbidden("only the commissioner can do this"))
+            Err(RequestError::Forbidden("only the commissioner can do this"))
         }
     };
     match action {
-        Action::AddPlayers { players } => only_commissioner(Command::AddPlayers { players }),
-        Action::ChangeSettings { settings } => {
+        MemberAction::AddPlayers { players } => only_commissioner(Command::AddPlayers { players }),
+        MemberAction::ChangeSettings { settings } => {
             only_commissioner(Command::ChangeSettings { settings })
         }
-        Action::Start => only_commissioner(Command::Start),
-        Action::Pause => only_commissioner(Command::Pause),
-        Action::Resume => only_commissioner(Command::Resume),
-        Action::Complete => only_commissioner(Command::Complete),
-        Action::VoidSale { player } => only_commissioner(Command::VoidSale { player }),
-        Action::EditSale { player, price } => {
+        MemberAction::Start => only_commissioner(Command::Start),
+        MemberAction::Pause => only_commissioner(Command::Pause),
+        MemberAction::Resume => only_commissioner(Command::Resume),
+        MemberAction::Complete => only_commissioner(Command::Complete),
+        MemberAction::VoidSale { player } => only_commissioner(Command::VoidSale { player }),
+        MemberAction::EditSale { player, price } => {
             only_commissioner(Command::EditSale { player, price })
         }
-        Action::Nominate {
+        MemberAction::Nominate {
             player,
             opening_bid,
         } => Ok(Command::Nominate {
@@ -331,7 +343,7 @@ fn command_for(member: &Member, action: Action) -> Result<Command, HouseError> {
             player,
             opening_bid,
         }),
-        Action::Bid {
+        MemberAction::Bid {
             lot,
             amount,
             expected_version,
@@ -347,7 +359,7 @@ fn command_for(member: &Member, action: Action) -> Result<Command, HouseError> {
 /// An invitation as created: the code is shown once.
 pub struct Invitation {
     pub code: String,
-    pub role: Role,
+    pub role: MemberRole,
     pub team: Option<TeamId>,
     pub expires_at: u64,
 }
@@ -355,38 +367,38 @@ pub struct Invitation {
 /// How long an invitation code works.
 pub const INVITATION_TTL_MS: u64 = 7 * 24 * 3600 * 1000;
 
-impl AuctionHouse {
+impl MemberRequests {
     /// The commissioner invites someone to join as `role` (a manager for `team`).
     pub async fn invite(
         &self,
         id: i64,
         sub: &str,
-        role: Role,
+        role: MemberRole,
         team: Option<TeamId>,
-    ) -> Result<Invitation, HouseError> {
-        if self.member(id, sub).await?.role != Role::Commissioner {
-            return Err(HouseError::Forbidden("only the commissioner invites"));
+    ) -> Result<Invitation, RequestError> {
+        if self.member(id, sub).await?.role != MemberRole::Commissioner {
+            return Err(RequestError::Forbidden("only the commissioner invites"));
         }
-        let (state, _) = self.service.state(id).await?;
+        let (state, _) = self.store.state(id).await?;
         match (role, team) {
-            (Role::Manager, Some(t)) if t < state.teams.len() => {}
-            (Role::Manager, _) => {
-                return Err(HouseError::Invalid(
+            (MemberRole::Manager, Some(t)) if t.index() < state.teams.len() => {}
+            (MemberRole::Manager, _) => {
+                return Err(RequestError::Invalid(
                     "a manager invitation names one of the auction's teams",
                 ));
             }
-            (Role::Spectator, None) => {}
-            (Role::Spectator, Some(_)) => {
-                return Err(HouseError::Invalid("a spectator has no team"));
+            (MemberRole::Spectator, None) => {}
+            (MemberRole::Spectator, Some(_)) => {
+                return Err(RequestError::Invalid("a spectator has no team"));
             }
-            (Role::Commissioner, _) => {
-                return Err(HouseError::Invalid("an auction has one commissioner"));
+            (MemberRole::Commissioner, _) => {
+                return Err(RequestError::Invalid("an auction has one commissioner"));
             }
         }
         let code = crate::login::secret::generate();
-        let expires_at = now_ms() + INVITATION_TTL_MS;
-        self.service
-            .store_invitation(
+        let expires_at = self.clock.now_ms() + INVITATION_TTL_MS;
+        self.store
+            .add_invitation(
                 id,
                 &crate::login::secret::hash(&code),
                 role.as_str(),
@@ -403,26 +415,26 @@ impl AuctionHouse {
     }
 
     /// `sub` joins with an invitation code (once).
-    pub async fn join(&self, id: i64, sub: &str, code: &str) -> Result<Member, HouseError> {
-        if self.service.membership(id, sub).await?.is_some() {
-            return Err(HouseError::Conflict("already a member of this auction"));
+    pub async fn join(&self, id: i64, sub: &str, code: &str) -> Result<Member, RequestError> {
+        if self.store.membership(id, sub).await?.is_some() {
+            return Err(RequestError::Conflict("already a member of this auction"));
         }
         let hash = crate::login::secret::hash(code);
         let row = self
-            .service
-            .redeem_invitation(id, &hash, sub, now_ms())
+            .store
+            .redeem_invitation(id, &hash, sub, self.clock.now_ms())
             .await?
-            .ok_or(HouseError::Forbidden(
+            .ok_or(RequestError::Forbidden(
                 "the invitation is unknown, used or expired",
             ))?;
         Ok(Member::from_row(&row.0, row.1))
     }
 
     /// Every member, for a member.
-    pub async fn members(&self, id: i64, sub: &str) -> Result<Vec<(String, Member)>, HouseError> {
+    pub async fn members(&self, id: i64, sub: &str) -> Result<Vec<(String, Member)>, RequestError> {
         self.member(id, sub).await?;
         Ok(self
-            .service
+            .store
             .members(id)
             .await?
             .into_iter()
@@ -438,15 +450,15 @@ impl AuctionHouse {
         lot: u64,
         after: Option<BidCursor>,
         limit: u32,
-    ) -> Result<BidPage, HouseError> {
+    ) -> Result<StoredBidPage, RequestError> {
         self.member(id, sub).await?;
-        Ok(self.service.bids(id, lot, after, limit).await?)
+        Ok(self.store.bids(id, lot, after, limit).await?)
     }
 
     /// The auctions `sub` belongs to.
-    pub async fn memberships(&self, sub: &str) -> Result<Vec<(i64, Member)>, HouseError> {
+    pub async fn memberships(&self, sub: &str) -> Result<Vec<(i64, Member)>, RequestError> {
         Ok(self
-            .service
+            .store
             .memberships_of(sub)
             .await?
             .into_iter()
