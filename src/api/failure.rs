@@ -62,7 +62,7 @@ impl From<RequestError> for Failure {
                 Failure::Rejected(problem("Refused by the auction rules", 409))
             }
             RequestError::Unavailable(cause) => {
-                tracing::error!(error = %cause, "auction service failed");
+                tracing::error!(error = %cause, "auction store failed");
                 Failure::Unavailable(problem("Try again", 503))
             }
         }

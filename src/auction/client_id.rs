@@ -1,6 +1,6 @@
 //! The id a client gives a command so that a retry gets the first answer (`client_bid_id` in a
 //! bid, or the `Idempotency-Key` header over REST). Parsed once at the edge, whatever the
-//! transport; the service only ever sees a [`ClientId`], so nothing longer or stranger reaches
+//! transport; the store only ever sees a [`ClientId`], so nothing longer or stranger reaches
 //! the database.
 
 use serde::{Deserialize, Serialize};

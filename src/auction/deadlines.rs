@@ -1,5 +1,5 @@
 //! Deadlines: one task per auction sleeps until its absolute deadline (`ends_at`, or the
-//! nomination deadline) and then asks the service to close the lot or nominate. Nothing counts
+//! nomination deadline) and then asks the store to close the lot or nominate. Nothing counts
 //! ticks; a bid that extended the clock just makes the close `not_yet_due`, and the task sleeps
 //! again until the new deadline. At start-up every open deadline is re-armed from the database,
 //! so a restart loses nothing; with several processes, each may try and the store lets

@@ -14,8 +14,9 @@ use super::{Auction, AuctionSettings, ClientId, Command, Player, PlayerId, Rejec
 use crate::clock::SharedClock;
 use crate::config::Limits;
 
-/// A member's role in one auction (not the account's role in the token: see
-/// [`crate::auth::AccountRole`]).
+/// A member's role in one auction.
+// Not the account's role in its token: that is `crate::auth::AccountRole`. This doc comment is
+// the OpenAPI schema's description.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
 #[serde(rename_all = "snake_case")]
 // The OpenAPI schema keeps its published name.

@@ -86,7 +86,7 @@ fn error(kind: &str, detail: impl ToString) -> Value {
 
 fn request_error(e: &RequestError) -> Value {
     if let RequestError::Unavailable(cause) = e {
-        tracing::error!(error = %cause, "auction service failed");
+        tracing::error!(error = %cause, "auction store failed");
     }
     error(e.kind(), e)
 }

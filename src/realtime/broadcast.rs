@@ -1,4 +1,4 @@
-//! From committed auction events to Socket.IO messages: one task receives what the service
+//! From committed auction events to Socket.IO messages: one task receives what the auction store
 //! published (in `seq` order per auction) and emits it to the auction's room.
 //!
 //! With the Redis adapter the room spans every server process: each process broadcasts what it
@@ -82,7 +82,7 @@ pub(super) fn team_updated(
     })
 }
 
-/// Emits what the service publishes, in order, to each auction's room.
+/// Emits what the auction store publishes, in order, to each auction's room.
 pub fn spawn<A: Adapter>(
     io: SocketIo<A>,
     mut published: UnboundedReceiver<Published>,
