@@ -15,11 +15,10 @@ use crate::clock::SharedClock;
 use crate::config::Limits;
 
 /// A member's role in one auction.
-// Not the account's role in its token: that is `crate::auth::AccountRole`. This doc comment is
-// the OpenAPI schema's description.
+// Not the account's role in its token (`crate::auth::AccountRole`). The doc comment above is
+// the OpenAPI schema's description, and `rename` keeps the schema's published name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
 #[serde(rename_all = "snake_case")]
-// The OpenAPI schema keeps its published name.
 #[oai(rename = "Role", rename_all = "snake_case")]
 pub enum MemberRole {
     /// Runs the auction (start, pause, resume, void or edit a sale, complete); may also manage a team.
