@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod contract;
 pub mod db;
 pub mod gate;
 pub mod login;

@@ -24,4 +24,5 @@ export function gavelClient(origin: string, token?: () => string | undefined): G
   return client;
 }
 
+// The Socket.IO event types, generated from src/contract by `gavel contract` (docs/contract.md).
 export * from "./events";

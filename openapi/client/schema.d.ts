@@ -460,6 +460,223 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AuctionCompleted
+         * @description The auction is over.
+         */
+        AuctionCompleted: Record<string, never>;
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent: components["schemas"]["AuctionEvent_PoolUpdated"] | components["schemas"]["AuctionEvent_SettingsChanged"] | components["schemas"]["AuctionEvent_NominationOpened"] | components["schemas"]["AuctionEvent_LotOpened"] | components["schemas"]["AuctionEvent_BidAccepted"] | components["schemas"]["AuctionEvent_LotSold"] | components["schemas"]["AuctionEvent_LotAbandoned"] | components["schemas"]["AuctionEvent_AuctionPaused"] | components["schemas"]["AuctionEvent_AuctionResumed"] | components["schemas"]["AuctionEvent_SaleVoided"] | components["schemas"]["AuctionEvent_SaleEdited"] | components["schemas"]["AuctionEvent_AuctionCompleted"];
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent_AuctionCompleted: {
+            /**
+             * @example auction:completed
+             * @enum {string}
+             */
+            kind: "auction:completed";
+        } & components["schemas"]["AuctionCompleted"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "auction:completed";
+        };
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent_AuctionPaused: {
+            /**
+             * @example auction:paused
+             * @enum {string}
+             */
+            kind: "auction:paused";
+        } & components["schemas"]["AuctionPaused"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "auction:paused";
+        };
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent_AuctionResumed: {
+            /**
+             * @example auction:resumed
+             * @enum {string}
+             */
+            kind: "auction:resumed";
+        } & components["schemas"]["AuctionResumed"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "auction:resumed";
+        };
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent_BidAccepted: {
+            /**
+             * @example bid:accepted
+             * @enum {string}
+             */
+            kind: "bid:accepted";
+        } & components["schemas"]["BidAccepted"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "bid:accepted";
+        };
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent_LotAbandoned: {
+            /**
+             * @example lot:abandoned
+             * @enum {string}
+             */
+            kind: "lot:abandoned";
+        } & components["schemas"]["LotAbandoned"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "lot:abandoned";
+        };
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent_LotOpened: {
+            /**
+             * @example lot:opened
+             * @enum {string}
+             */
+            kind: "lot:opened";
+        } & components["schemas"]["LotOpened"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "lot:opened";
+        };
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent_LotSold: {
+            /**
+             * @example lot:sold
+             * @enum {string}
+             */
+            kind: "lot:sold";
+        } & components["schemas"]["LotSold"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "lot:sold";
+        };
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent_NominationOpened: {
+            /**
+             * @example nomination:opened
+             * @enum {string}
+             */
+            kind: "nomination:opened";
+        } & components["schemas"]["NominationOpened"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "nomination:opened";
+        };
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent_PoolUpdated: {
+            /**
+             * @example pool:updated
+             * @enum {string}
+             */
+            kind: "pool:updated";
+        } & components["schemas"]["PoolUpdated"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "pool:updated";
+        };
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent_SaleEdited: {
+            /**
+             * @example sale:edited
+             * @enum {string}
+             */
+            kind: "sale:edited";
+        } & components["schemas"]["SaleEdited"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "sale:edited";
+        };
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent_SaleVoided: {
+            /**
+             * @example sale:voided
+             * @enum {string}
+             */
+            kind: "sale:voided";
+        } & components["schemas"]["SaleVoided"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "sale:voided";
+        };
+        /** @description An event that advanced an auction's `seq`, tagged by `kind` with its Socket.IO name. */
+        AuctionEvent_SettingsChanged: {
+            /**
+             * @example auction:settings
+             * @enum {string}
+             */
+            kind: "auction:settings";
+        } & components["schemas"]["SettingsChanged"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "auction:settings";
+        };
+        /**
+         * AuctionPaused
+         * @description The clocks froze (the commissioner paused the auction).
+         */
+        AuctionPaused: {
+            /**
+             * Format: uint64
+             * @description The time that was left (ms).
+             */
+            remaining: number;
+        };
+        /**
+         * AuctionResumed
+         * @description The clocks run again, with the time that was left.
+         */
+        AuctionResumed: {
+            /**
+             * Format: uint64
+             * @description The running clock's new deadline (server ms).
+             */
+            deadline: number;
+        };
+        /**
+         * AuctionState
+         * @description One auction's state: settings, teams (budget left, roster), the players, the pool still to
+         *     be sold, the phase (the open lot with its `ends_at` and `version`) and the sales.
+         */
+        AuctionState: {
+            settings: components["schemas"]["Settings"];
+            /** @description In nomination order. */
+            teams: components["schemas"]["Team"][];
+            players: components["schemas"]["Player"][];
+            /** @description Players still to be sold (indexes into `players`, ascending). */
+            pool: number[];
+            phase: components["schemas"]["Phase"];
+            sales: components["schemas"]["Sale"][];
+            /**
+             * Format: uint64
+             * @description The id of the last lot opened (0 before the first).
+             */
+            last_lot: number;
+        };
         /** AuctionSummary */
         AuctionSummary: {
             /** Format: int64 */
@@ -478,6 +695,28 @@ export interface components {
              */
             pool: number;
             settings: components["schemas"]["SettingsBody"];
+        };
+        /**
+         * BidAccepted
+         * @description A bid became the high bid: the lot's new deadline and version.
+         */
+        BidAccepted: {
+            /** Format: uint64 */
+            lot: number;
+            /** Format: uint32 */
+            team: number;
+            /** Format: uint32 */
+            amount: number;
+            /**
+             * Format: uint64
+             * @description The lot's new deadline (server ms).
+             */
+            ends_at: number;
+            /**
+             * Format: uint32
+             * @description The lot's new version.
+             */
+            version: number;
         };
         /** BidBody */
         BidBody: {
@@ -635,6 +874,67 @@ export interface components {
              */
             expires_in: number;
         };
+        /**
+         * Lot
+         * @description The lot being bid on.
+         */
+        Lot: {
+            /**
+             * Format: uint64
+             * @description Lots are numbered 1, 2, … as they open.
+             */
+            id: number;
+            /**
+             * Format: uint32
+             * @description The player's index in `players`.
+             */
+            player: number;
+            /** Format: uint32 */
+            nominator: number;
+            /** Format: uint32 */
+            high_bid: number;
+            /** Format: uint32 */
+            high_team: number;
+            /**
+             * Format: uint64
+             * @description When the lot closes unless a bid moves it (server ms since the Unix epoch).
+             */
+            ends_at: number;
+            /**
+             * Format: uint32
+             * @description Starts at 1 and grows with every accepted bid; a bid naming an older one is stale.
+             */
+            version: number;
+        };
+        /**
+         * LotAbandoned
+         * @description A lot closed without a sale (the auction was completed while it was open).
+         */
+        LotAbandoned: {
+            /** Format: uint64 */
+            lot: number;
+        };
+        /**
+         * LotOpened
+         * @description A lot opened at its opening bid.
+         */
+        LotOpened: {
+            lot: components["schemas"]["Lot"];
+        };
+        /**
+         * LotSold
+         * @description A lot closed with a sale (`team:updated` follows).
+         */
+        LotSold: {
+            /** Format: uint64 */
+            lot: number;
+            /** Format: uint32 */
+            player: number;
+            /** Format: uint32 */
+            team: number;
+            /** Format: uint32 */
+            price: number;
+        };
         /** Me */
         Me: {
             sub: string;
@@ -675,12 +975,66 @@ export interface components {
             /** Format: uint32 */
             opening_bid: number;
         };
+        /**
+         * NominationOpened
+         * @description A team's turn to nominate began.
+         */
+        NominationOpened: {
+            /** Format: uint32 */
+            nominator: number;
+            /**
+             * Format: uint64
+             * @description When a player is nominated for the nominator (server ms).
+             */
+            deadline: number;
+        };
         /** NumberedEvent */
         NumberedEvent: {
             /** Format: int64 */
             seq: number;
-            /** @description The event, tagged by `kind` (`lot_opened`, `bid_accepted`, `lot_sold`, …). */
-            event: unknown;
+            /**
+             * @description The event, tagged by `kind` with the name it has over Socket.IO (`lot:opened`,
+             *     `bid:accepted`, `lot:sold`, …).
+             */
+            event: Omit<components["schemas"]["AuctionEvent"], "kind"> & unknown;
+        };
+        /** @description Where the auction is: `"Lobby"`, `"Completed"`, or an object keyed by the phase's name (`Nominating`, `Bidding` with the open lot, `Paused` with the phase it froze and the time that was left). */
+        Phase: ("Lobby" | "Completed") | {
+            Nominating: {
+                /**
+                 * Format: uint32
+                 * @description The team nominating.
+                 */
+                nominator: number;
+                /**
+                 * Format: uint64
+                 * @description When a player is nominated for it (server ms).
+                 */
+                deadline: number;
+            };
+        } | {
+            Bidding: components["schemas"]["Lot"];
+        } | {
+            Paused: {
+                was: components["schemas"]["Phase"];
+                /**
+                 * Format: uint64
+                 * @description The time that was left (ms).
+                 */
+                remaining: number;
+            };
+        };
+        /**
+         * Player
+         * @description A player of the auction's pool.
+         */
+        Player: {
+            name: string;
+            /**
+             * Format: uint32
+             * @description 1 is the best; automatic nominations take the best available.
+             */
+            rank: number;
         };
         /** PlayerBody */
         PlayerBody: {
@@ -716,6 +1070,13 @@ export interface components {
             last_error?: components["schemas"]["ReloadError"];
             /** @description Warnings of the active policy, `file:line:col: …`. */
             warnings: string[];
+        };
+        /**
+         * PoolUpdated
+         * @description Players were added to the pool (in the lobby).
+         */
+        PoolUpdated: {
+            players: components["schemas"]["Player"][];
         };
         /**
          * Problem
@@ -770,6 +1131,90 @@ export interface components {
             /** Format: uint32 */
             price: number;
         };
+        /** @description A player won and the price paid: `[player, price]`. */
+        RosterSpot: [
+            number,
+            number
+        ];
+        /**
+         * Sale
+         * @description One sale, kept (as `voided`) when the commissioner undoes it.
+         */
+        Sale: {
+            /** Format: uint64 */
+            lot: number;
+            /** Format: uint32 */
+            player: number;
+            /** Format: uint32 */
+            team: number;
+            /** Format: uint32 */
+            price: number;
+            voided: boolean;
+        };
+        /**
+         * SaleEdited
+         * @description A sale's price changed (`team:updated` follows).
+         */
+        SaleEdited: {
+            /** Format: uint32 */
+            player: number;
+            /** Format: uint32 */
+            team: number;
+            /** Format: uint32 */
+            old_price: number;
+            /** Format: uint32 */
+            new_price: number;
+        };
+        /**
+         * SaleVoided
+         * @description A sale was undone: the player is back in the pool, the team refunded (`team:updated` follows).
+         */
+        SaleVoided: {
+            /** Format: uint32 */
+            player: number;
+            /** Format: uint32 */
+            team: number;
+            /** Format: uint32 */
+            refund: number;
+        };
+        /**
+         * Settings
+         * @description How the auction is played.
+         */
+        Settings: {
+            /**
+             * Format: uint32
+             * @description Budget per team.
+             */
+            budget: number;
+            /**
+             * Format: uint32
+             * @description Players per team.
+             */
+            roster_slots: number;
+            /** Format: uint32 */
+            min_bid: number;
+            /**
+             * Format: uint32
+             * @description A bid must beat the high bid by at least this much.
+             */
+            increment: number;
+            /**
+             * Format: uint64
+             * @description Time a nominator has before a player is nominated for them (ms).
+             */
+            nomination_ms: number;
+            /**
+             * Format: uint64
+             * @description Time a lot runs after it opens (ms).
+             */
+            bid_ms: number;
+            /**
+             * Format: uint64
+             * @description A bid with less than this left sets the clock to this (ms).
+             */
+            reset_ms: number;
+        };
         /**
          * SettingsBody
          * @description How the auction is played; omitted fields take the defaults shown.
@@ -811,6 +1256,13 @@ export interface components {
              */
             reset_secs?: number;
         };
+        /**
+         * SettingsChanged
+         * @description The settings changed (in the lobby); budgets reset to the new one.
+         */
+        SettingsChanged: {
+            settings: components["schemas"]["Settings"];
+        };
         /** StateBody */
         StateBody: {
             /** Format: int64 */
@@ -822,7 +1274,18 @@ export interface components {
              * @description Settings, teams (budget left, roster), the pool and the phase (the open lot, its
              *     `ends_at` and `version`).
              */
-            state: unknown;
+            state: components["schemas"]["AuctionState"] & unknown;
+        };
+        /**
+         * Team
+         * @description A team: its budget left and the players it won.
+         */
+        Team: {
+            name: string;
+            /** Format: uint32 */
+            budget_left: number;
+            /** @description Players won, with the price paid. */
+            roster: components["schemas"]["RosterSpot"][];
         };
         /** TeamBody */
         TeamBody: {

@@ -13,6 +13,7 @@ use crate::auction::requests::{Member, MemberAction, MemberRequests, MemberRole}
 use crate::auction::store::Accepted;
 use crate::auction::{Auction, AuctionSettings, ClientId, Event, Player, PlayerId, TeamId};
 use crate::clock::Millis;
+use crate::contract::{AuctionEvent, AuctionState};
 
 pub struct AuctionApi {
     /// `None` only while generating the OpenAPI document.
@@ -123,8 +124,9 @@ fn phase_name(phase: &crate::auction::Phase) -> &'static str {
 #[derive(Object)]
 pub struct NumberedEvent {
     pub seq: i64,
-    /// The event, tagged by `kind` (`lot_opened`, `bid_accepted`, `lot_sold`, …).
-    pub event: serde_json::Value,
+    /// The event, tagged by `kind` with the name it has over Socket.IO (`lot:opened`,
+    /// `bid:accepted`, `lot:sold`, …).
+    pub event: AuctionEvent,
 }
 
 #[derive(Object)]
@@ -143,7 +145,7 @@ pub struct StateBody {
     pub commissioner: String,
     /// Settings, teams (budget left, roster), the pool and the phase (the open lot, its
     /// `ends_at` and `version`).
-    pub state: serde_json::Value,
+    pub state: AuctionState,
 }
 
 #[derive(Object)]
@@ -288,7 +290,7 @@ fn numbered(events: Vec<(i64, Event)>) -> Vec<NumberedEvent> {
         .into_iter()
         .map(|(seq, e)| NumberedEvent {
             seq,
-            event: serde_json::to_value(e).expect("events serialize"),
+            event: AuctionEvent::from(&e),
         })
         .collect()
 }
@@ -510,7 +512,7 @@ impl AuctionApi {
             seq: snapshot.seq,
             server_now: self.now_ms(),
             commissioner: snapshot.commissioner,
-            state: serde_json::to_value(snapshot.state).expect("state serializes"),
+            state: AuctionState::from(&snapshot.state),
         }))
     }
 

@@ -17,9 +17,22 @@ use crate::config::Limits;
 /// A member's role in one auction.
 // Not the account's role in its token (`crate::auth::AccountRole`). The doc comment above is
 // the OpenAPI schema's description, and `rename` keeps the schema's published name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    poem_openapi::Enum,
+    ts_rs::TS,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[oai(rename = "Role", rename_all = "snake_case")]
+#[ts(rename = "Role")]
+#[schemars(rename = "Role")]
 pub enum MemberRole {
     /// Runs the auction (start, pause, resume, void or edit a sale, complete); may also manage a team.
     Commissioner,

@@ -52,6 +52,12 @@ pub enum CliCommand {
         #[arg(long, default_value = "openapi/openapi.json")]
         out: PathBuf,
     },
+    /// Write the Socket.IO contract's generated files: openapi/client/events.ts (TypeScript)
+    /// and openapi/asyncapi.json (AsyncAPI 3.0), under --root (default: here).
+    Contract {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -119,6 +125,7 @@ pub fn run(cli: Cli) -> ExitCode {
             config,
         } => serve::token(&sub, role, ttl.into(), config.as_deref()),
         CliCommand::Openapi { out } => serve::openapi(&out),
+        CliCommand::Contract { root } => serve::contract(&root),
         CliCommand::Migrate { config } => serve::migrate(config.as_deref()),
     }
 }

@@ -87,6 +87,24 @@ pub(crate) fn openapi(out: &Path) -> ExitCode {
     }
 }
 
+pub(crate) fn contract(root: &Path) -> ExitCode {
+    match crate::contract::write(root) {
+        Ok(written) => {
+            for path in written {
+                println!("wrote {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "error: writing the contract's files under {}: {e}",
+                root.display()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
 pub(crate) fn migrate(config: Option<&Path>) -> ExitCode {
     let settings = match settings(config) {
         Ok(s) => s,

@@ -4,11 +4,11 @@
 //! With the Redis adapter the room spans every server process: each process broadcasts what it
 //! committed, and the adapter delivers it to the room's sockets on the others.
 //!
-//! Every message carries `auction_id`, `seq` and `server_now`; `team:updated` repeats the `seq`
-//! of the event that changed the team. A client keeps the last `seq` it applied, ignores
-//! anything at or below it, and on a gap (or a reconnect) sends `auction:join` with `last_seq`.
+//! Every message is a [`ServerEvent`] and carries `auction_id`, `seq` and `server_now` (an
+//! auction's event also its name, as `kind`); `team:updated` repeats the `seq` of the event that
+//! changed the team. A client keeps the last `seq` it applied, ignores anything at or below it,
+//! and on a gap (or a reconnect) sends `auction:join` with `last_seq`.
 
-use serde_json::{Value, json};
 use socketioxide::adapter::Adapter;
 use socketioxide::operators::BroadcastOperators;
 use socketioxide::{BroadcastError, SocketIo};
@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use super::NAMESPACE;
 use crate::auction::store::Published;
 use crate::auction::{Auction, Event, Millis, TeamId};
+use crate::contract::{ServerEvent, Stamp, Stamped, TeamUpdated};
 
 /// The room of one auction.
 pub fn room(auction_id: i64) -> String {
@@ -31,54 +32,28 @@ pub fn messages(
     event: &Event,
     state: &Auction,
     server_now: Millis,
-) -> Vec<(&'static str, Value)> {
-    let mut body = serde_json::to_value(event).expect("events serialize");
-    let fields = body.as_object_mut().expect("events are objects");
-    fields.insert("auction_id".into(), json!(auction_id));
-    fields.insert("seq".into(), json!(seq));
-    fields.insert("server_now".into(), json!(server_now));
-    let (name, team): (&str, Option<TeamId>) = match event {
-        Event::PlayersAdded { .. } => ("pool:updated", None),
-        Event::SettingsChanged { .. } => ("auction:settings", None),
-        Event::NominationOpened { .. } => ("nomination:opened", None),
-        Event::LotOpened { .. } => ("lot:opened", None),
-        Event::BidAccepted { .. } => ("bid:accepted", None),
-        Event::LotSold { team, .. } => ("lot:sold", Some(*team)),
-        Event::LotAbandoned { .. } => ("lot:abandoned", None),
-        Event::Paused { .. } => ("auction:paused", None),
-        Event::Resumed { .. } => ("auction:resumed", None),
-        Event::SaleVoided { team, .. } => ("sale:voided", Some(*team)),
-        Event::SaleEdited { team, .. } => ("sale:edited", Some(*team)),
-        Event::Completed => ("auction:completed", None),
+) -> Vec<ServerEvent> {
+    let stamp = Stamp {
+        auction_id,
+        seq,
+        server_now,
     };
-    let mut out = vec![(name, body)];
-    if let Some(team) = team {
-        out.push((
-            "team:updated",
-            team_updated(auction_id, seq, state, team, server_now),
-        ));
-    }
+    let team = match event {
+        Event::LotSold { team, .. }
+        | Event::SaleVoided { team, .. }
+        | Event::SaleEdited { team, .. } => Some(*team),
+        _ => None,
+    };
+    let mut out = vec![ServerEvent::auction(stamp, event)];
+    out.extend(team.map(|team| team_updated(stamp, state, team)));
     out
 }
 
-/// A team as it stands in `state`, stamped with `seq`.
-pub(super) fn team_updated(
-    auction_id: i64,
-    seq: i64,
-    state: &Auction,
-    team: TeamId,
-    server_now: Millis,
-) -> Value {
-    let t = state.team(team);
-    json!({
-        "auction_id": auction_id,
-        "seq": seq,
-        "server_now": server_now,
-        "team": team,
-        "name": t.name,
-        "budget_left": t.budget_left,
-        "roster": t.roster,
-        "max_bid": state.max_bid(team),
+/// A team as it stands in `state`, under `stamp`.
+pub(super) fn team_updated(stamp: Stamp, state: &Auction, team: TeamId) -> ServerEvent {
+    ServerEvent::TeamUpdated(Stamped {
+        stamp,
+        body: TeamUpdated::of(state, team),
     })
 }
 
@@ -94,12 +69,23 @@ pub fn spawn<A: Adapter>(
             };
             let room = room(p.auction_id);
             for (seq, event) in &p.events {
-                for (name, body) in messages(p.auction_id, *seq, event, &p.state, p.server_now) {
-                    emit_to_room(|| ns.clone().to(room.clone()), name, &body).await;
+                for message in messages(p.auction_id, *seq, event, &p.state, p.server_now) {
+                    emit_to_room(|| ns.clone().to(room.clone()), &message).await;
                 }
             }
         }
     })
+}
+
+/// Sends `message` to this socket alone, under its name. (A full send buffer drops it: the
+/// client resyncs by `seq`.)
+pub(super) fn emit_to<A: Adapter>(
+    socket: &socketioxide::extract::SocketRef<A>,
+    message: &ServerEvent,
+) {
+    if let Err(e) = socket.emit(message.name(), message) {
+        tracing::debug!(sid = %socket.id, event = message.name(), error = %e, "a message to one socket was dropped");
+    }
 }
 
 /// Emits to a room across processes. The Redis adapter publishes first and, when that fails,
@@ -108,14 +94,14 @@ pub fn spawn<A: Adapter>(
 /// failed send to one local socket (closing, full) already reached the rest.
 pub(super) async fn emit_to_room<A: Adapter>(
     to_room: impl Fn() -> BroadcastOperators<A>,
-    name: &str,
-    body: &Value,
+    message: &ServerEvent,
 ) {
-    match to_room().emit(name, body).await {
+    let name = message.name();
+    match to_room().emit(name, message).await {
         Ok(()) => {}
         Err(BroadcastError::Adapter(e)) => {
             tracing::warn!(event = name, error = %e, "broadcast to other processes failed; delivering locally");
-            if let Err(e) = to_room().local().emit(name, body).await {
+            if let Err(e) = to_room().local().emit(name, message).await {
                 tracing::warn!(event = name, error = %e, "local broadcast failed");
             }
         }

@@ -13,18 +13,17 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde::{Deserialize, Serialize};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 use tokio::sync::Notify;
 
 use crate::auth::{Claims, JwtKeys};
 use crate::clock::{Millis, SharedClock};
+use crate::contract::{
+    AuthExpired, AuthRefreshAck, AuthRefreshRequest, Command as _, Refreshed, Refusal, ServerEvent,
+    True,
+};
 
-/// Server → client: the session ended because its token expired; a disconnect follows.
-pub const EXPIRED_EVENT: &str = "auth:expired";
-/// Client → server: a fresh access token for the same subject.
-pub const REFRESH_EVENT: &str = "auth:refresh";
 /// A JWT of Gavel's is some 250 bytes; anything much longer is not one (and is not verified).
 const MAX_TOKEN_BYTES: usize = 4096;
 
@@ -35,33 +34,6 @@ struct Session {
     ended: Arc<AtomicBool>,
     /// Stops the timer when the socket goes first (the task holds the socket).
     stop: Arc<Notify>,
-}
-
-#[derive(Serialize)]
-struct Expired {
-    reason: &'static str,
-    detail: String,
-    exp: u64,
-}
-
-#[derive(Deserialize)]
-struct RefreshRequest {
-    token: String,
-}
-
-#[derive(Serialize)]
-struct ErrorBody {
-    r#type: &'static str,
-    detail: String,
-}
-
-#[derive(Serialize)]
-struct RefreshAck {
-    ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    exp: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<ErrorBody>,
 }
 
 /// Whether a token with `claims` still holds at `now` (ms). The leeway `JwtKeys::verify`
@@ -78,7 +50,7 @@ pub fn start<A: Adapter>(socket: &SocketRef<A>) {
         stop: Arc::default(),
     };
     socket.extensions.insert(session.clone());
-    socket.on(REFRESH_EVENT, refresh::<A>);
+    socket.on(AuthRefreshRequest::NAME, refresh::<A>);
     // Called after `on_disconnect` is registered: a socket that left before that is not
     // watched (the task would hold it, and its session's place, until `exp`); one that
     // leaves after it stops the timer through `stop`.
@@ -151,17 +123,15 @@ fn end<A: Adapter>(socket: &SocketRef<A>, claims: &Claims) {
         return;
     }
     tracing::info!(sid = %socket.id, sub = %claims.sub, exp = claims.exp, "socket session ended: its access token expired");
-    let _ = socket.emit(
-        EXPIRED_EVENT,
-        &Expired {
-            reason: "token_expired",
-            detail: format!(
-                "the access token expired at {} (Unix time); refresh it and reconnect, or send auth:refresh before it expires",
-                claims.exp
-            ),
-            exp: claims.exp,
-        },
-    );
+    let expired = ServerEvent::AuthExpired(AuthExpired {
+        reason: "token_expired".to_owned(),
+        detail: format!(
+            "the access token expired at {} (Unix time); refresh it and reconnect, or send auth:refresh before it expires",
+            claims.exp
+        ),
+        exp: claims.exp,
+    });
+    super::broadcast::emit_to(socket, &expired);
     let _ = socket.clone().disconnect();
 }
 
@@ -169,26 +139,15 @@ async fn refresh<A: Adapter>(
     // Rates and size first, as for every client event.
     _: super::auction_events::Admitted,
     socket: SocketRef<A>,
-    TryData(data): TryData<RefreshRequest>,
+    TryData(data): TryData<AuthRefreshRequest>,
     ack: AckSender<A>,
     State(keys): State<JwtKeys>,
 ) {
     let answer = match reauthenticate(&socket, data.map_err(|e| e.to_string()), &keys) {
-        Ok(exp) => RefreshAck {
-            ok: true,
-            exp: Some(exp),
-            error: None,
-        },
+        Ok(exp) => AuthRefreshAck::from(Refreshed { ok: True, exp }),
         Err((kind, detail)) => {
             tracing::debug!(sid = %socket.id, kind, %detail, "auth:refresh refused");
-            RefreshAck {
-                ok: false,
-                exp: None,
-                error: Some(ErrorBody {
-                    r#type: kind,
-                    detail,
-                }),
-            }
+            Refusal::new(kind, detail).into()
         }
     };
     let _ = ack.send(&answer);
@@ -198,7 +157,7 @@ async fn refresh<A: Adapter>(
 /// same subject (a socket does not change hands: its rooms and presence are the subject's).
 fn reauthenticate<A: Adapter>(
     socket: &SocketRef<A>,
-    data: Result<RefreshRequest, String>,
+    data: Result<AuthRefreshRequest, String>,
     keys: &JwtKeys,
 ) -> Result<u64, (&'static str, String)> {
     let current = live_claims(socket).ok_or((

@@ -4,7 +4,8 @@
 //! missing or bad one gets a `connect_error` with the reason, and the session ends when the
 //! token expires (`expiry`). `time:sync` answers with the server clock (and a joined auction's
 //! latest `seq`); the auction's events are in `auction_events` (client → server) and
-//! `broadcast` (server → clients, after commit).
+//! `broadcast` (server → clients, after commit). Every payload and ack is a type of
+//! [`crate::contract`].
 
 mod auction_events;
 pub mod broadcast;
@@ -27,6 +28,10 @@ use crate::auction::requests::MemberRequests;
 use crate::auction::store::Published;
 use crate::auth::{AuthError, Claims, JwtKeys};
 use crate::config::Limits;
+use crate::contract::{
+    Command as _, PolicyRevoked, Presence, Refusal, ServerEvent, TimeSyncAck, TimeSyncRequest,
+    TimeSynced, True,
+};
 use crate::gate::{Gate, SOCKET_IO_PATH, SessionHandle};
 use gavel_policy::{ConnScheme, RequestFacts, Surface};
 
@@ -71,49 +76,58 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
         .map(|c| c.sub)
         .unwrap_or_default();
     tracing::debug!(sid = %socket.id, sub, transport = ?socket.transport_type(), "socket connected");
-    socket.on(
-        "time:sync",
-        async |socket: SocketRef<A>,
-               ack: AckSender<A>,
-               _: auction_events::Admitted,
-               Data(client): Data<serde_json::Value>,
-               State(requests): State<MemberRequests>| {
-            if expiry::live_claims(&socket).is_none() {
-                let _ = ack.send(&serde_json::json!({ "ok": false, "error": {
-                    "type": "token_expired", "detail": "the session's token has expired" } }));
-                return;
-            }
-            let now = requests.clock().now_ms();
-            let mut answer = serde_json::json!({ "ok": true, "server_now": now, "client": client });
-            // Naming a joined auction also asks for its latest seq: a client that is behind
-            // (a broadcast lost while Redis was away, or a process that died between commit
-            // and broadcast) finds out even when no further event comes, and resyncs.
-            if let Some(id) = client.get("auction_id").and_then(serde_json::Value::as_i64)
-                && socket.rooms().contains(&broadcast::room(id).into())
-                && let Ok(seq) = requests.store().latest_seq(id).await
-            {
-                answer["seq"] = seq.into();
-            }
-            let _ = ack.send(&answer);
-        },
-    );
+    socket.on(TimeSyncRequest::NAME, time_sync::<A>);
     auction_events::register(&socket);
     socket.on_disconnect(async move |socket: SocketRef<A>| {
         expiry::stop(&socket);
         // Presence is per auction: tell each room this socket had joined.
         for room in socket.rooms() {
             if let Some(id) = room.strip_prefix("auction:") {
-                broadcast::emit_to_room(
-                    || socket.to(room.clone()),
-                    "presence",
-                    &serde_json::json!({ "auction_id": id.parse::<i64>().ok(), "sub": sub, "online": false }),
-                )
-                .await;
+                let offline = ServerEvent::Presence(Presence {
+                    auction_id: id.parse::<i64>().ok(),
+                    sub: sub.clone(),
+                    online: false,
+                });
+                broadcast::emit_to_room(|| socket.to(room.clone()), &offline).await;
             }
         }
     });
     // After `on_disconnect`, so that a socket leaving at once still stops its timer.
     expiry::start(&socket);
+}
+
+/// `time:sync`: the server clock, echoing the request. The payload is read as it came (any
+/// JSON is echoed back); naming a joined auction also asks for its latest seq: a client that is
+/// behind (a broadcast lost while Redis was away, or a process that died between commit and
+/// broadcast) finds out even when no further event comes, and resyncs.
+async fn time_sync<A: Adapter>(
+    _: auction_events::Admitted,
+    socket: SocketRef<A>,
+    ack: AckSender<A>,
+    Data(client): Data<serde_json::Value>,
+    State(requests): State<MemberRequests>,
+) {
+    if expiry::live_claims(&socket).is_none() {
+        let refusal = Refusal::new("token_expired", "the session's token has expired");
+        let _ = ack.send(&TimeSyncAck::from(refusal));
+        return;
+    }
+    let mut answer = TimeSynced {
+        ok: True,
+        server_now: requests.clock().now_ms(),
+        client,
+        seq: None,
+    };
+    if let Some(id) = answer
+        .client
+        .get("auction_id")
+        .and_then(serde_json::Value::as_i64)
+        && socket.rooms().contains(&broadcast::room(id).into())
+        && let Ok(seq) = requests.store().latest_seq(id).await
+    {
+        answer.seq = Some(seq);
+    }
+    let _ = ack.send(&TimeSyncAck::from(answer));
 }
 
 /// The builder every adapter starts from.
@@ -237,14 +251,12 @@ fn disconnect_denied<A: Adapter>(io: &SocketIo<A>, gate: &Gate) -> u64 {
             policy_version = %decision.policy_version(),
             "disconnecting a socket whose origin the reloaded policy denies"
         );
-        let _ = socket.emit(
-            "policy:revoked",
-            &serde_json::json!({
-                "reason": decision.reason(),
-                "detail": decision.summary(),
-                "policy_version": decision.policy_version(),
-            }),
-        );
+        let revoked = ServerEvent::PolicyRevoked(PolicyRevoked {
+            reason: decision.reason().as_str().to_owned(),
+            detail: decision.summary(),
+            policy_version: decision.policy_version().to_owned(),
+        });
+        broadcast::emit_to(&socket, &revoked);
         let _ = socket.disconnect();
         disconnected += 1;
     }

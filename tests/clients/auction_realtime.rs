@@ -13,6 +13,7 @@ use common::{Db, TestApp, policy_allowing};
 use gavel::auction::{Auction, AuctionSettings, Command as Cmd, Event, Phase, TeamId};
 use gavel::auth::AccountRole;
 use gavel::clock::ManualClock;
+use gavel::contract::AuctionEvent;
 use serde_json::{Value, json};
 
 const ORIGIN: &str = "http://localhost:5173";
@@ -134,7 +135,8 @@ async fn assert_replay_matches(app: &TestApp, id: i64, initial: Auction) -> Valu
     let list = events["events"].as_array().unwrap();
     for (i, e) in list.iter().enumerate() {
         assert_eq!(e["seq"], i as i64 + 1, "gapless seq in the log");
-        let event: Event = serde_json::from_value(e["event"].clone()).unwrap();
+        let event: AuctionEvent = serde_json::from_value(e["event"].clone()).unwrap();
+        let event = Event::from(&event);
         replayed.apply(&event);
     }
     assert_eq!(list.len() as i64, state["seq"].as_i64().unwrap());
@@ -459,7 +461,7 @@ async fn bursts(db: Db, n: usize, lots: u64) {
     let events = events["events"].as_array().unwrap().clone();
     let sold: Vec<u64> = events
         .iter()
-        .filter(|e| e["event"]["kind"] == "lot_sold")
+        .filter(|e| e["event"]["kind"] == "lot:sold")
         .map(|e| e["event"]["lot"].as_u64().unwrap())
         .collect();
     assert_eq!(
@@ -471,7 +473,7 @@ async fn bursts(db: Db, n: usize, lots: u64) {
     for lot in 1..=lots {
         let amounts: Vec<u64> = events
             .iter()
-            .filter(|e| e["event"]["kind"] == "bid_accepted" && e["event"]["lot"] == lot)
+            .filter(|e| e["event"]["kind"] == "bid:accepted" && e["event"]["lot"] == lot)
             .map(|e| e["event"]["amount"].as_u64().unwrap())
             .collect();
         assert!(
@@ -511,7 +513,7 @@ async fn bursts(db: Db, n: usize, lots: u64) {
     }
     let accepted_in_log = events
         .iter()
-        .filter(|e| e["event"]["kind"] == "bid_accepted")
+        .filter(|e| e["event"]["kind"] == "bid:accepted")
         .count();
     for c in &clients {
         assert_eq!(c["gapless"], true, "{c}");

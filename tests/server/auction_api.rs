@@ -55,7 +55,7 @@ async fn a_lot_from_start_to_bids_through_rest() {
     assert_eq!(status, 403, "only the commissioner starts");
     let (status, body) = post(&app, "comm", &path("/start"), json!({})).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["events"][0]["event"]["kind"], "nomination_opened");
+    assert_eq!(body["events"][0]["event"]["kind"], "nomination:opened");
     assert_eq!(body["seq"], 1);
 
     let (status, body) = post(
@@ -110,7 +110,7 @@ async fn a_lot_from_start_to_bids_through_rest() {
     let second: Value = bid("k-1").await.unwrap().json().await.unwrap();
     assert_eq!(first["seq"], second["seq"]);
     assert_eq!(first["events"], second["events"]);
-    assert_eq!(first["events"][0]["event"]["kind"], "bid_accepted");
+    assert_eq!(first["events"][0]["event"]["kind"], "bid:accepted");
     // The same key for another command, or from someone else, is refused, not answered with the
     // first result.
     let (status, body) = {
@@ -151,7 +151,7 @@ async fn a_lot_from_start_to_bids_through_rest() {
     assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "gapless");
     let bids = events
         .iter()
-        .filter(|e| e["event"]["kind"] == "bid_accepted")
+        .filter(|e| e["event"]["kind"] == "bid:accepted")
         .count();
     assert_eq!(bids, 1);
     let (status, later) = get(&app, "bob", &path("/events?after_seq=2")).await;

@@ -137,6 +137,51 @@ fn committed_openapi_document_matches_the_code() {
     );
 }
 
+/// The committed Socket.IO contract files are what the code generates (`gavel contract`
+/// rewrites both): the TypeScript event types and the AsyncAPI document.
+#[test]
+fn committed_event_types_match_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/client/events.ts");
+    let committed = std::fs::read_to_string(path).expect("openapi/client/events.ts is committed");
+    assert_eq!(
+        committed,
+        gavel::contract::typescript::generate(),
+        "openapi/client/events.ts is stale: run `cargo run -- contract`"
+    );
+}
+
+#[test]
+fn committed_asyncapi_document_matches_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/asyncapi.json");
+    let committed = std::fs::read_to_string(path).expect("openapi/asyncapi.json is committed");
+    assert_eq!(
+        committed,
+        gavel::contract::asyncapi::generate(),
+        "openapi/asyncapi.json is stale: run `cargo run -- contract`"
+    );
+}
+
+/// `gavel contract` writes both files where the drift tests look for them.
+#[test]
+fn contract_command_writes_both_files() {
+    let root = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gavel"))
+        .args(["contract", "--root"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let written = |p: &str| std::fs::read_to_string(root.path().join(p)).unwrap();
+    assert_eq!(
+        written("openapi/client/events.ts"),
+        gavel::contract::typescript::generate()
+    );
+    assert_eq!(
+        written("openapi/asyncapi.json"),
+        gavel::contract::asyncapi::generate()
+    );
+}
+
 /// Blocking JSON over HTTP for the durability test (the server is a separate process).
 fn call(
     port: u16,
@@ -252,13 +297,13 @@ fn sigkill_during_an_open_lot_loses_nothing_and_the_deadline_is_rearmed() {
         let (_, events) = call(restarted.port, "GET", &after, "comm", None);
         let list = events["events"].as_array().cloned().unwrap_or_default();
         list.iter()
-            .any(|e| e["event"]["kind"] == "lot_sold")
+            .any(|e| e["event"]["kind"] == "lot:sold")
             .then_some(list)
     });
     assert_eq!(missed[0]["seq"], last_seen + 1, "gapless after the restart");
     let sold = missed
         .iter()
-        .find(|e| e["event"]["kind"] == "lot_sold")
+        .find(|e| e["event"]["kind"] == "lot:sold")
         .unwrap();
     assert_eq!(sold["event"]["team"], 1);
     assert_eq!(sold["event"]["price"], 7);

@@ -125,7 +125,7 @@ for (let i = 0; i < subs.length; i += 50) {
 // 3. Open the lot.
 await rest("load-commissioner", "POST", `/api/auctions/${id}/start`);
 const opened = await rest("bidder-0", "POST", `/api/auctions/${id}/lots`, { player: 0, opening_bid: 1 });
-const lotId = opened.events.find((e) => e.event.kind === "lot_opened").event.lot.id;
+const lotId = opened.events.find((e) => e.event.kind === "lot:opened").event.lot.id;
 
 // 4. A bid every T ms, bidders in turn, each beating the last by one.
 const ackLatency = [];

@@ -72,7 +72,7 @@ const http = createServer((req, res) => {
         const team = auction.teams.get(sub);
         auction.seq += 1;
         auction.lot = { id: 1, player: body.player, high_bid: body.opening_bid, high_team: team, version: 1 };
-        return reply(res, 200, { events: [{ seq: auction.seq, event: { kind: "lot_opened", lot: auction.lot } }] });
+        return reply(res, 200, { events: [{ seq: auction.seq, event: { kind: "lot:opened", lot: auction.lot } }] });
       }
     }
   });
@@ -108,7 +108,7 @@ ns.on("connection", (socket) => {
     const now = Date.now();
     ack?.({ ok: true, seq: auction.seq });
     ns.to(`auction:${socket.data.auction}`).emit("bid:accepted", {
-      kind: "bid_accepted",
+      kind: "bid:accepted",
       lot: lot.id,
       team,
       amount: body.amount,

@@ -2,8 +2,16 @@
 // on another origin (`?api=https://…`, default: this page's origin); it must allow this page's
 // origin in its policy.
 import { io, type Socket } from "socket.io-client";
-import { SEQ_EVENTS, type AuctionState, type Lot, type SeqEvent, type Stamped } from "../../openapi/client/index.ts";
-import { createSession, type ClientEvents, type ServerEvents } from "./session.ts";
+import {
+  SEQ_EVENTS,
+  type AuctionState,
+  type ClientToServer,
+  type Lot,
+  type RosterSpot,
+  type SeqEvent,
+  type ServerToClient,
+} from "../../openapi/client/index.ts";
+import { createSession } from "./session.ts";
 
 const params = new URLSearchParams(location.search);
 // A login link arrives with ?token=…: the token goes only to the API this browser asked for the
@@ -90,7 +98,7 @@ $("login-form").addEventListener("submit", async (ev) => {
 
 type Room = {
   id: number;
-  socket: Socket<ServerEvents, ClientEvents>;
+  socket: Socket<ServerToClient, ClientToServer>;
   state: AuctionState | null;
   seq: number | null;
   role: string;
@@ -194,14 +202,14 @@ function tick() {
 setInterval(tick, 100);
 
 /** Events the page applies itself; anything else makes it read the state again. */
-function apply(name: SeqEvent, e: Stamped & Record<string, unknown>) {
+function apply(e: SeqEvent) {
   const s = room!.state!;
-  switch (name) {
+  switch (e.kind) {
     case "nomination:opened":
-      s.phase = { Nominating: { nominator: e.nominator as number, deadline: e.deadline as number } };
+      s.phase = { Nominating: { nominator: e.nominator, deadline: e.deadline } };
       return true;
     case "lot:opened": {
-      const lot = e.lot as Lot;
+      const lot = e.lot;
       s.phase = { Bidding: lot };
       s.pool = s.pool.filter((p) => p !== lot.player);
       s.last_lot = lot.id;
@@ -212,12 +220,12 @@ function apply(name: SeqEvent, e: Stamped & Record<string, unknown>) {
       const lot = lotOf(s);
       if (!lot) return false;
       Object.assign(lot, { high_bid: e.amount, high_team: e.team, ends_at: e.ends_at, version: e.version });
-      log(`${s.teams[e.team as number].name} bid ${e.amount}`);
+      log(`${s.teams[e.team].name} bid ${e.amount}`);
       return true;
     }
     case "lot:sold":
-      s.sales.push({ lot: e.lot as number, player: e.player as number, team: e.team as number, price: e.price as number, voided: false });
-      log(`${s.players[e.player as number].name} sold to ${s.teams[e.team as number].name} for ${e.price}`);
+      s.sales.push({ lot: e.lot, player: e.player, team: e.team, price: e.price, voided: false });
+      log(`${s.players[e.player].name} sold to ${s.teams[e.team].name} for ${e.price}`);
       return true; // budgets and rosters come with team:updated
     case "auction:completed":
       s.phase = "Completed";
@@ -234,7 +242,10 @@ async function reload() {
     const { data } = await client.GET("/auctions/{id}/state", { params: { path: { id: room.id } } });
     if (!data) return;
     if (room.seq === null || data.seq >= room.seq) {
-      room.state = data.state as unknown as AuctionState;
+      // openapi-fetch reads a `[player, price]` pair as `number[]` (its `Readable` maps tuples
+      // to arrays); the server sends pairs, as the event types say.
+      const teams = data.state.teams.map((t) => ({ ...t, roster: t.roster.map(([player, price]): RosterSpot => [player, price]) }));
+      room.state = { ...data.state, teams };
       room.seq = data.seq;
       render();
       return;
@@ -242,11 +253,11 @@ async function reload() {
   }
 }
 
-function onSeqEvent(name: SeqEvent, e: Stamped & Record<string, unknown>) {
+function onSeqEvent(e: SeqEvent) {
   if (!room || room.seq === null || e.seq <= room.seq) return; // not synced yet, or seen
   if (e.seq !== room.seq + 1) return void resync(); // a gap: ask for what was missed
   room.seq = e.seq;
-  if (!apply(name, e)) void reload();
+  if (!apply(e)) void reload();
   render();
 }
 
@@ -293,7 +304,7 @@ function connectionBack() {
 }
 
 function enter(id: number) {
-  const socket: Socket<ServerEvents, ClientEvents> = io(`${api}/auction`, {
+  const socket: Socket<ServerToClient, ClientToServer> = io(`${api}/auction`, {
     path: "/api/socket.io/",
     auth: (cb) => cb({ token: session.access() }), // asked again on every reconnect: the latest token
   });
@@ -313,9 +324,7 @@ function enter(id: number) {
       render();
     }
   });
-  for (const name of SEQ_EVENTS) {
-    socket.on(name, ((e: Stamped & Record<string, unknown>) => onSeqEvent(name, e)) as never);
-  }
+  for (const name of SEQ_EVENTS) socket.on(name, onSeqEvent);
   socket.on("team:updated", (e) => {
     const t = room?.state?.teams[e.team];
     if (t && room && room.seq !== null && e.seq <= room.seq && e.seq >= (room.teamSeq[e.team] ?? 0)) {

@@ -2,17 +2,7 @@
 // replaces it. The access token is refreshed a minute before it expires; an open socket is
 // handed the new one (`auth:refresh`) so it stays connected. A refresh token works once and the
 // server revokes its whole family when one is presented twice, so refreshes never overlap.
-import { gavelClient, type ClientToServer, type ErrorBody, type GavelClient, type ServerToClient } from "../../openapi/client/index.ts";
-
-/** The socket's auth events (src/realtime/expiry.rs), beside the auction's. */
-export interface ServerEvents extends ServerToClient {
-  /** The token expired: the server disconnects the socket right after. */
-  "auth:expired": (e: { reason: string; detail: string; exp: number }) => void;
-}
-export interface ClientEvents extends ClientToServer {
-  /** A fresh access token for the same subject; the session then lasts until its `exp`. */
-  "auth:refresh": (req: { token: string }, ack: (a: { ok: true; exp: number } | { ok: false; error: ErrorBody }) => void) => void;
-}
+import { gavelClient, type GavelClient } from "../../openapi/client/index.ts";
 
 /** How long before its `exp` an access token is refreshed. */
 const AHEAD_MS = 60_000;
