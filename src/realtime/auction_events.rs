@@ -17,8 +17,8 @@ use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
 use super::broadcast::{emit_to, emit_to_room, messages, room, team_updated};
 use crate::api::problem::excerpt;
-use crate::auction::requests::{MemberAction, MemberRequests, RequestError};
 use crate::auction::PlayerId;
+use crate::auction::requests::{MemberAction, MemberRequests, RequestError};
 use crate::auth::Claims;
 use crate::contract::{
     AuctionSnapshot, BidRejected, BidRequest, Command, CommandAck, Done, JoinAck, JoinRequest,
@@ -208,7 +208,10 @@ async fn nominate<A: Adapter>(
         player: PlayerId(req.player as usize),
         opening_bid: req.opening_bid,
     };
-    match requests.act(req.auction_id, &sub(socket), action, None).await {
+    match requests
+        .act(req.auction_id, &sub(socket), action, None)
+        .await
+    {
         Ok(a) => done(a.seq),
         Err(e) => request_error(&e).into(),
     }
