@@ -4,7 +4,6 @@
 //! counts the decision and logs a denial (rate-limited). The poem middleware in [`http`]
 //! calls it for every route, the Socket.IO endpoint included.
 
-pub mod cors;
 mod denials;
 pub mod http;
 mod metrics;
@@ -14,6 +13,7 @@ use std::sync::Arc;
 
 pub use self::http::GateMiddleware;
 pub use denials::DenialLog;
+pub use gavel_policy::cors_headers as cors;
 pub use metrics::Metrics;
 pub use sessions::{Binding, Check, SessionCap, SessionHandle, SessionSlot, Sessions};
 

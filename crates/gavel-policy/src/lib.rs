@@ -2,7 +2,7 @@
 //!
 //! It knows nothing of a web framework, Socket.IO or auctions; its inputs are [`http`] types,
 //! so any Rust server (or a CLI, or a test) can embed it. The crate's whole API is what this
-//! page lists; every module is private.
+//! page lists; every module is private but [`cors_headers`].
 //!
 //! * A [`Policy`] is loaded from a file ([`Policy::from_file`]) or a string
 //!   ([`Policy::from_source`]): parsed, validated (every error with `file:line:col` and, where
@@ -16,6 +16,9 @@
 //! * [`PolicyStore`] holds the active policy of a server and swaps in a reloaded file only when
 //!   it passes every check.
 //! * [`run_table`] runs a policy table: allow/deny cases kept beside a policy, run like tests.
+//! * [`cors_headers`] turns a decision into the CORS headers of its answer (a preflight's or
+//!   any other's), the same for every server that embeds the engine: Gavel's own and the
+//!   `gavel-tower` layer.
 //!
 //! Origins are the serialization of [RFC 6454](https://www.rfc-editor.org/rfc/rfc6454) (see
 //! [`Origin`]); a request's public origin comes from the connection and, from trusted proxies
@@ -53,6 +56,7 @@
 
 mod cases;
 mod cors;
+pub mod cors_headers;
 mod decide;
 mod decision;
 mod diagnostics;

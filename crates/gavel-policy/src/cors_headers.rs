@@ -1,6 +1,8 @@
-//! The CORS headers an allowed origin is answered with, from the policy's `[cors]`.
+//! The CORS headers a decision is answered with, from the policy's `[cors]`.
 //!
-//! See the [Fetch standard's CORS protocol](https://fetch.spec.whatwg.org/#http-cors-protocol).
+//! One implementation for every adapter (Gavel's poem gate, the `gavel-tower` layer), so that
+//! the same decision gets the same headers whatever serves it. See the
+//! [Fetch standard's CORS protocol](https://fetch.spec.whatwg.org/#http-cors-protocol).
 
 use http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
@@ -8,7 +10,7 @@ use http::header::{
     ACCESS_CONTROL_REQUEST_HEADERS, HeaderMap, HeaderValue, VARY,
 };
 
-use gavel_policy::{Decision, Policy, Reason, RuleKind};
+use crate::{Decision, Policy, Reason, RuleKind};
 
 /// `Vary` for every response: caches must never mix answers for different origins.
 pub const VARY_ACTUAL: &str = "Origin";
