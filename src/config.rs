@@ -54,7 +54,8 @@ struct FileConfig {
     smtp_url: Option<String>,
     /// The sender of login mail.
     mail_from: Option<String>,
-    /// The built web page served at `/` (default `web/dist`).
+    /// Serve the page at `/` from this directory instead of the copy built into the binary
+    /// (for frontend work).
     web_root: Option<PathBuf>,
     /// Redis for Socket.IO broadcasts across server processes (`redis://host:6379`).
     redis_url: Option<String>,
@@ -102,7 +103,8 @@ pub struct ServerSettings {
     /// SMTP URL; may hold a password.
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
-    pub web_root: PathBuf,
+    /// A built page on disk that replaces the embedded one; `None`: the embedded page.
+    pub web_root: Option<PathBuf>,
     /// Redis URL; may hold a password.
     pub redis_url: Option<SecretString>,
     pub dev_outbox: bool,
@@ -242,10 +244,7 @@ impl ServerSettings {
             mail_from: env("GAVEL_MAIL_FROM")
                 .or(file.mail_from)
                 .unwrap_or_else(|| "Gavel <gavel@localhost>".to_owned()),
-            web_root: env("GAVEL_WEB_ROOT")
-                .map(PathBuf::from)
-                .or(file.web_root)
-                .unwrap_or_else(|| PathBuf::from("web/dist")),
+            web_root: env("GAVEL_WEB_ROOT").map(PathBuf::from).or(file.web_root),
             redis_url: env("GAVEL_REDIS_URL").or(file.redis_url).map(Into::into),
             dev_outbox: match env("GAVEL_DEV_OUTBOX") {
                 Some(v) => matches!(v.as_str(), "1" | "true" | "yes"),

@@ -4,6 +4,7 @@
 
 mod components;
 mod ops;
+mod page;
 mod routes;
 
 use std::net::SocketAddr;

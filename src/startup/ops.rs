@@ -78,19 +78,6 @@ pub(super) async fn readyz(
     poem::web::Json(body).with_status(code).into_response()
 }
 
-/// `/` when the web page has not been built.
-#[handler]
-pub(super) fn no_page() -> poem::Response {
-    poem::Response::builder()
-        .status(poem::http::StatusCode::NOT_FOUND)
-        .content_type("text/plain; charset=utf-8")
-        .body(
-            "Gavel is running. The auction page is not built here: \
-             npm --prefix web ci && npm --prefix web run build, then restart (or set GAVEL_WEB_ROOT).\n\
-             API docs: /docs\n",
-        )
-}
-
 /// The development outbox (login mail), when no SMTP server is configured. It holds login
 /// links, so it answers only requests addressed to a loopback host (a forged or rebinding DNS
 /// name gets 404) and is mounted outside the gate: no CORS header ever lets another page read it.

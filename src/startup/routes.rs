@@ -6,7 +6,7 @@ use poem::{EndpointExt, IntoEndpoint, Route, get};
 use poem_openapi::OpenApiService;
 
 use super::StartupError;
-use super::ops::{Shared, healthz, metrics, no_page, outbox, readyz};
+use super::ops::{Shared, healthz, metrics, outbox, readyz};
 use crate::api::{self, AdminApi};
 use crate::config::ServerSettings;
 use crate::connections::body_limit::{self, BodyLimits};
@@ -40,17 +40,7 @@ pub(super) fn public_routes(
 ) -> Route {
     let spec = apis.spec_endpoint();
     let docs = apis.swagger_ui();
-    let page = if settings.web_root.join("index.html").exists() {
-        poem::endpoint::StaticFilesEndpoint::new(&settings.web_root)
-            .index_file("index.html")
-            .boxed()
-    } else {
-        tracing::warn!(
-            web_root = %settings.web_root.display(),
-            "the web page is not built (npm --prefix web ci && npm --prefix web run build): `/` explains"
-        );
-        no_page.boxed()
-    };
+    let page = super::page::endpoint(settings.web_root.as_deref());
     Route::new()
         .nest("/", page)
         .at("/healthz", get(healthz))

@@ -179,7 +179,7 @@ impl<'a> TestAppBuilder<'a> {
             reload_debounce: Duration::from_millis(50),
             smtp_url: None,
             mail_from: "Gavel <gavel@localhost>".into(),
-            web_root: clients::repo().join("web/dist"),
+            web_root: None,
             redis_url: None,
             dev_outbox: true,
             ops_bind: None,

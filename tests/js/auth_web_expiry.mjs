@@ -1,6 +1,6 @@
 // The auction-room page (web/) in headless Chromium when its access token runs out, for
 // `tests/auth_abuse.rs`. Two managers of lot 1, each page seeded with a short access token and a
-// refresh token (sessionStorage, as after a sign-in):
+// refresh token (localStorage, as after a sign-in):
 //
 // * A refreshes ahead of expiry and hands the socket the new token (`auth:refresh`): it stays
 //   connected past its first token's `exp` and bids.
@@ -19,15 +19,15 @@ const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", arg
 const url = `${pageBase}/?${new URLSearchParams({ api: apiBase, auction: auctionId })}`;
 const expOf = (jwt) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url")).exp * 1000;
 const seqOf = (page) => page.evaluate(() => Number(document.body.dataset.seq));
-const accessOf = (page) => page.evaluate(() => sessionStorage.getItem("gavel.access"));
+const accessOf = (page) => page.evaluate(() => localStorage.getItem("gavel.access"));
 
 async function open(name, access, refresh) {
   const ctx = await browser.newContext();
   await ctx.addInitScript(
     ([a, r]) => {
-      if (!sessionStorage.getItem("gavel.access")) {
-        sessionStorage.setItem("gavel.access", a);
-        sessionStorage.setItem("gavel.refresh", r);
+      if (!localStorage.getItem("gavel.access")) {
+        localStorage.setItem("gavel.access", a);
+        localStorage.setItem("gavel.refresh", r);
       }
     },
     [access, refresh],
@@ -39,7 +39,6 @@ async function open(name, access, refresh) {
 
 async function inRoom(page) {
   await page.goto(url);
-  await page.waitForSelector("#room:not([hidden])");
   await page.waitForFunction(() => document.body.dataset.seq !== undefined && document.body.dataset.seq !== "");
 }
 
@@ -47,7 +46,7 @@ async function bid(page) {
   await page.waitForSelector("#bid:not([disabled])");
   const amount = await page.inputValue("#bid-amount");
   await page.click("#bid");
-  await page.waitForFunction((a) => document.querySelector("#bid-status")?.textContent?.includes(`bid of ${a} is the high bid`), amount, {
+  await page.waitForFunction((a) => document.querySelector("#notice")?.textContent?.includes(`bid of ${a} is the high bid`), amount, {
     timeout: 15000,
   });
   return Number(amount);

@@ -15,11 +15,9 @@ const url = `${pageBase}/?${new URLSearchParams({ api: apiBase, ...(auctionId ? 
 
 async function signIn(page, email) {
   await page.goto(url);
-  await page.fill("#email", email);
-  await page.click("#login-form button");
-  await page.waitForSelector("#dev-link-box:not([hidden])");
+  await page.getByRole("textbox", { name: "Email" }).fill(email);
+  await page.getByRole("button", { name: "Send me a login link" }).click();
   await page.click("#dev-link"); // the link leads back here with ?token=…
-  await page.waitForSelector("#room:not([hidden])");
   await page.waitForFunction(() => document.body.dataset.seq !== undefined && document.body.dataset.seq !== "");
 }
 
@@ -41,26 +39,26 @@ async function auction() {
   const [commissioner, ...managers] = pages;
   await commissioner.click("#start");
   // Once started, the panel offers what the phase allows: pause, not start or resume.
-  await commissioner.waitForFunction(() => document.querySelector("#phase")?.textContent !== "lobby");
+  await commissioner.waitForFunction(() => document.body.dataset.phase !== "Lobby");
   const offered = await commissioner.evaluate(() => ["start", "pause", "resume"].map((id) => !document.getElementById(id).disabled));
   if (JSON.stringify(offered) !== "[false,true,false]") fail(`commissioner panel after start: start/pause/resume enabled = ${offered}`);
 
-  const teamOf = async (page) => (await text(page, "#role")).replace(/^manager of /, "");
+  const teamOf = async (page) => (await text(page, "#role")).replace(/^.* · manager of /, "");
   const names = await Promise.all(managers.map(teamOf));
   let wentOffline = false;
   let lots = 0;
   while (true) {
     // Whoever's turn it is nominates the first player offered.
-    const phase = await text(commissioner, "#phase");
-    if (phase === "completed") break;
+    const phase = await commissioner.evaluate(() => document.body.dataset.phase);
+    if (phase === "Completed") break;
     let nominator = null;
-    for (const p of managers) if (await p.isVisible("#nominate-form")) nominator = p;
+    for (const p of managers) if ((await text(p, "#turn")) === "Your turn to nominate") nominator = p;
     if (!nominator) {
       await commissioner.waitForTimeout(50); // polling the page for the next turn
       continue;
     }
     const before = await seqOf(nominator);
-    await nominator.click("#nominate");
+    await nominator.locator("button.nominate:not([disabled])").first().click();
     await Promise.all(pages.map((p) => p.waitForFunction((s) => Number(document.body.dataset.seq) > s, before)));
     lots += 1;
     const others = managers.filter((p) => p !== nominator);
@@ -102,13 +100,13 @@ async function auction() {
     // Wait for the lot to close (the server's clock) before the next turn.
     const seq = await seqOf(commissioner);
     await commissioner.waitForFunction(
-      (s) => Number(document.body.dataset.seq) > s && !/^bidding$/.test(document.querySelector("#phase")?.textContent ?? ""),
+      (s) => Number(document.body.dataset.seq) > s && document.body.dataset.phase !== "Bidding",
       seq,
       { timeout: 20000 },
     );
   }
-  await Promise.all(pages.map((p) => p.waitForFunction(() => document.querySelector("#phase")?.textContent === "completed")));
-  const rosters = await Promise.all(pages.map((p) => text(p, "#rosters")));
+  await Promise.all(pages.map((p) => p.waitForFunction(() => document.body.dataset.phase === "Completed")));
+  const rosters = await Promise.all(pages.map((p) => text(p, "#draft-board")));
   const seqs = await Promise.all(pages.map(seqOf));
   log({ event: "done", lots, teams: names, rosters, seqs });
 }
@@ -117,8 +115,8 @@ async function denied() {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto(url);
-  await page.fill("#email", "ann@example.com");
-  await page.click("#login-form button");
+  await page.getByRole("textbox", { name: "Email" }).fill("ann@example.com");
+  await page.getByRole("button", { name: "Send me a login link" }).click();
   await page.waitForSelector("#error:not([hidden])");
   log({ event: "error-shown", error: await text(page, "#error") });
 }

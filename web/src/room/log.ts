@@ -1,0 +1,41 @@
+// The auction's log, newest first: refilled from the auction's history after a (re)load, then
+// kept up from the live events.
+import type { AuctionEvent, Schemas } from "../../../openapi/client/index.ts";
+import { fill, h } from "../dom.ts";
+import type { Room, Section } from "./context.ts";
+import { describe } from "./model.ts";
+
+const KEEP = 200;
+
+export function logSection(): Section & { fill(events: Schemas["NumberedEvent"][]): void } {
+  const list = h("ol", { class: "log", id: "log", reversed: true, "aria-label": "Auction log" });
+  const el = h("section", { class: "card", "aria-labelledby": "log-heading" }, h("h2", { id: "log-heading" }, "Log"), list);
+  let room: Room | null = null;
+  let seen = 0;
+  const add = (seq: number, e: AuctionEvent) => {
+    if (!room?.state || seq <= seen) return;
+    seen = seq;
+    list.prepend(h("li", { "data-seq": seq }, describe(room.state, e)));
+    while (list.childElementCount > KEEP) list.lastElementChild?.remove();
+  };
+  return {
+    el,
+    fill(events) {
+      fill(list);
+      seen = 0;
+      for (const n of events) add(n.seq, n.event as AuctionEvent);
+    },
+    render(r) {
+      room = r;
+      // Live events since: those the state now includes are added by the room's listener.
+      const last = lastEvent;
+      if (last && last.seq > seen) add(last.seq, last.event);
+    },
+  };
+}
+
+/** The latest live event, set by the room before it renders. */
+let lastEvent: { seq: number; event: AuctionEvent } | null = null;
+export function noteEvent(seq: number, event: AuctionEvent) {
+  lastEvent = { seq, event };
+}

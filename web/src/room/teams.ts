@@ -1,0 +1,38 @@
+// The teams: manager, budget left, open slots and the most each can bid; yours highlighted.
+import { fill, h } from "../dom.ts";
+import type { Section } from "./context.ts";
+import { maxBid, openSlots } from "./model.ts";
+
+export function teamsSection(): Section {
+  const body = h("tbody", { id: "rosters" });
+  const el = h("section", { class: "card", "aria-labelledby": "teams-heading" },
+    h("h2", { id: "teams-heading" }, "Teams"),
+    h("table", { id: "teams" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Team"), h("th", { scope: "col" }, "Left"), h("th", { scope: "col" }, "Open"), h("th", { scope: "col" }, "Max bid"))),
+      body,
+    ),
+    h("p", { class: "muted", id: "online" }),
+  );
+  return {
+    el,
+    render(r) {
+      const s = r.state!;
+      const key = JSON.stringify([s.teams, r.team, r.members, [...r.online]]);
+      if (el.dataset.key === key) return;
+      el.dataset.key = key;
+      fill(body, ...s.teams.map((t, i) => {
+        const manager = r.members.find((m) => m.role === "manager" && m.team === i);
+        const open = openSlots(s, i);
+        const tr = h("tr", { "data-team": i, class: i === r.team ? "mine" : "", "aria-current": i === r.team ? "true" : null },
+          h("th", { scope: "row" }, t.name, i === r.team ? " (you)" : "", h("br", {}), h("small", { class: "muted" }, manager?.name ?? "no manager")),
+          h("td", {}, t.budget_left),
+          h("td", {}, open),
+          h("td", {}, open === 0 ? "—" : maxBid(s, i)),
+        );
+        return tr;
+      }));
+      const here = [...r.online].filter(([, n]) => n > 0).map(([name]) => name);
+      fill(el.querySelector("#online")!, here.length ? `In the room: ${here.join(", ")}` : "");
+    },
+  };
+}
