@@ -67,7 +67,14 @@ async function signIn(page, email) {
 }
 
 /** Waits until every page has applied `seq` or later. */
-const caughtUp = (pages, seq) => Promise.all(pages.map((p) => p.waitForFunction((s) => Number(document.body.dataset.seq) >= s, seq, { timeout: 20000 })));
+async function caughtUp(pages, seq) {
+  try {
+    await Promise.all(pages.map((p) => p.waitForFunction((s) => Number(document.body.dataset.seq) >= s, seq, { timeout: 20000 })));
+  } catch (e) {
+    const seen = await Promise.all(pages.map((p) => p.evaluate(() => [document.body.dataset.seq, document.body.dataset.phase, document.querySelector("#notice")?.textContent])));
+    fail(`not every page reached seq ${seq}: ${JSON.stringify(seen)}: ${e}`);
+  }
+}
 
 async function setUp(commissioner) {
   await commissioner.goto(`${base}/`);
@@ -95,7 +102,7 @@ async function setUp(commissioner) {
   const links = [];
   for (let i = 0; i < TEAMS.length; i++) {
     const invitations = commissioner.getByRole("region", { name: "Invitations" });
-    await invitations.getByRole("row", { name: new RegExp(`^${TEAMS[i]}`) }).getByRole("button", { name: "Copy invitation link" }).click();
+    await invitations.getByRole("listitem").filter({ hasText: TEAMS[i] }).getByRole("button", { name: "Copy invitation link" }).click();
     await commissioner.getByText(`Invitation link for ${TEAMS[i]} copied`).first().waitFor();
     links.push(await commissioner.evaluate(() => navigator.clipboard.readText()));
   }
@@ -120,7 +127,7 @@ async function nominator(commissioner, managers) {
   const turn = await commissioner.locator("#turn").textContent();
   const i = TEAMS.findIndex((t) => turn.startsWith(t));
   if (i < 0) fail(`whose turn? ${turn}`);
-  await managers[i].getByText("Your turn to nominate").waitFor();
+  await managers[i].locator("#turn", { hasText: "Your turn to nominate" }).waitFor();
   return managers[i];
 }
 
@@ -139,7 +146,7 @@ async function keyboardBid(page) {
   }
   const amount = await page.getByRole("spinbutton", { name: "Bid amount" }).inputValue();
   await page.keyboard.press("Enter");
-  await page.locator("#announcer").getByText(`Your bid of ${amount} is the high bid`).waitFor();
+  await page.waitForFunction((a) => document.querySelector("#announcer")?.textContent === `Your bid of ${a} is the high bid`, amount);
   log({ event: "keyboard-bid", tabs, amount: Number(amount) });
 }
 
@@ -176,16 +183,16 @@ async function chat(managers, commissioner) {
 }
 
 async function editAndVoid(commissioner, pages) {
-  const sales = commissioner.getByRole("table", { name: "Sales" });
-  const first = sales.getByRole("row").nth(1);
+  const sales = commissioner.getByRole("list", { name: "Sales" });
+  const first = sales.getByRole("listitem").nth(0);
   const priceBox = first.getByRole("spinbutton");
   const edited = Number(await priceBox.inputValue()) + 2;
   await priceBox.fill(String(edited));
   let seq = await seqOf(commissioner);
   await first.getByRole("button", { name: "Save price" }).click();
   await caughtUp(pages, seq + 1);
-  const second = sales.getByRole("row").nth(2);
-  const voided = (await second.getByRole("cell").first().textContent()).split(" → ")[0];
+  const second = sales.getByRole("listitem").nth(1);
+  const voided = (await second.locator(".sale").textContent()).split(" → ")[0];
   await second.getByRole("button", { name: /^Void the sale/ }).click();
   const dialog = commissioner.getByRole("dialog");
   await dialog.waitFor();

@@ -59,7 +59,11 @@ export const alerts = {
       text = `You were outbid: ${room.state!.teams[e.team].name} bid ${e.amount}`;
       setUrgent("Outbid!");
       beep();
-    } else if (e.kind === "lot:opened" || e.kind === "auction:completed" || (e.kind === "bid:accepted" && e.team === mine)) {
+    } else if (e.kind === "bid:accepted" && e.team === mine) {
+      // The same words as the bid's ack, whichever of the two arrives last.
+      text = `Your bid of ${e.amount} is the high bid`;
+      setUrgent(null);
+    } else if (e.kind === "lot:opened" || e.kind === "auction:completed") {
       setUrgent(null);
     }
     this.say(text);

@@ -13,7 +13,6 @@ export function applyEvent(room: Room, e: SeqEvent): boolean {
       return true;
     case "lot:opened":
       s.phase = { Bidding: e.lot };
-      s.pool = s.pool.filter((p) => p !== e.lot.player);
       s.last_lot = e.lot.id;
       room.bids = { lot: e.lot.id, lines: [] };
       return true;
@@ -25,6 +24,8 @@ export function applyEvent(room: Room, e: SeqEvent): boolean {
       return true;
     }
     case "lot:sold":
+      // As on the server, a player leaves the pool when sold (not when nominated).
+      s.pool = s.pool.filter((p) => p !== e.player);
       s.sales.push({ lot: e.lot, player: e.player, team: e.team, price: e.price, voided: false });
       return true;
     case "sale:edited": {

@@ -3,7 +3,7 @@
 import { field, fill, h, numberInput } from "../dom.ts";
 import { alerts } from "./alerts.ts";
 import type { Room, Section } from "./context.ts";
-import { nominatorOf, phaseName } from "./model.ts";
+import { lotOf, nominatorOf, phaseName } from "./model.ts";
 
 export function boardSection(): Section {
   const search = h("input", { id: "player-search", type: "search", "aria-label": "Search players", placeholder: "Search players" });
@@ -16,7 +16,7 @@ export function boardSection(): Section {
   const el = h("section", { class: "card board", "aria-labelledby": "board-heading" },
     h("h2", { id: "board-heading" }, "Players"),
     h("div", { class: "row" }, search, field("Position", position), field("Sort by", sort), openingField),
-    h("div", { class: "scroll" }, h("table", { id: "players" },
+    h("div", { class: "scroll", tabindex: 0, "aria-label": "Player list" }, h("table", { id: "players" },
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Rank"), h("th", { scope: "col" }, "Player"), h("th", { scope: "col" }, "Pos"), h("th", { scope: "col" }, "Team / bye"), h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Action")))),
       body,
     )),
@@ -45,12 +45,14 @@ export function boardSection(): Section {
       fill(position, h("option", { value: "" }, "All"), ...positions.map((p) => h("option", { value: p }, p)));
       position.value = positions.includes(chosen) ? chosen : "";
     }
-    const key = JSON.stringify([s.pool, s.players.length, myTurn]);
+    const key = JSON.stringify([s.pool, s.players.length, myTurn, lotOf(s.phase)?.player]);
     if (!force && el.dataset.key === key) return;
     el.dataset.key = key;
     if (Number(opening.value) < s.settings.min_bid) opening.value = String(s.settings.min_bid);
     const q = search.value.trim().toLowerCase();
+    const onTheBlock = lotOf(s.phase)?.player;
     const rows = s.pool
+      .filter((i) => i !== onTheBlock)
       .map((i) => ({ i, p: s.players[i] }))
       .filter(({ p }) => (!q || p.name.toLowerCase().includes(q)) && (!position.value || p.position === position.value))
       .sort((a, b) => (sort.value === "name" ? a.p.name.localeCompare(b.p.name) : a.p.rank - b.p.rank));
@@ -62,7 +64,7 @@ export function boardSection(): Section {
       ),
     ));
     if (focused !== undefined) (body.querySelector(`button[data-player="${focused}"]`) as HTMLElement | null)?.focus();
-    count.textContent = `${rows.length} of ${s.pool.length} players available`;
+    count.textContent = `${rows.length} of ${s.pool.length - (onTheBlock === undefined ? 0 : 1)} players available`;
   }
   return {
     el,

@@ -5,7 +5,7 @@ import { alerts } from "./alerts.ts";
 import type { Room, Section } from "./context.ts";
 
 export function chatSection(): Section {
-  const list = h("ol", { class: "chat", id: "chat", "aria-label": "Chat messages" });
+  const list = h("ol", { class: "chat", id: "chat", "aria-label": "Chat messages", tabindex: 0 });
   const input = h("input", { id: "chat-text", "aria-label": "Message", maxlength: 500, autocomplete: "off" });
   const form = h("form", { class: "row", id: "chat-form" }, input, h("button", { type: "submit" }, "Send"));
   const el = h("section", { class: "card", "aria-labelledby": "chat-heading" }, h("h2", { id: "chat-heading" }, "Chat"), list, form);

@@ -57,7 +57,7 @@ function renderSales(room: Room, box: HTMLElement, dialog: ReturnType<typeof con
   // Not while a price is being typed.
   if (box.dataset.key === key || (document.activeElement instanceof HTMLInputElement && box.contains(document.activeElement))) return;
   box.dataset.key = key;
-  if (!live.length) return fill(box);
+  if (!live.length || !editable) return fill(box);
   const rows = live.map((sale) => {
     const who = `${s.players[sale.player].name} → ${s.teams[sale.team].name}`;
     const price = h("input", { type: "number", min: 1, value: sale.price, "aria-label": `Price of ${s.players[sale.player].name}`, disabled: !editable });
@@ -77,9 +77,9 @@ function renderSales(room: Room, box: HTMLElement, dialog: ReturnType<typeof con
         alerts.say(`The sale of ${s.players[sale.player].name} was voided`);
       }),
     );
-    return h("tr", {}, h("td", {}, who), h("td", {}, h("div", { class: "row" }, price, save)), h("td", {}, voidIt));
+    return h("li", { class: "row" }, h("span", { class: "sale" }, who), price, save, voidIt);
   });
-  fill(box, h("table", { "aria-label": "Sales" }, h("thead", {}, h("tr", {}, h("th", {}, "Sale"), h("th", {}, "Price"), h("th", {}, ""))), h("tbody", {}, ...rows)));
+  fill(box, h("h3", { id: "sales-heading" }, "Sales"), h("ul", { class: "sales-list", "aria-labelledby": "sales-heading" }, ...rows));
 }
 
 /** A modal confirmation: a question, what it does, and the action's own button or Cancel. */

@@ -23,8 +23,6 @@ export type Room = {
   teamSeq: number[];
   resyncing: boolean;
   members: Member[];
-  /** Names of members with a socket in the room. */
-  online: Map<string, number>;
   /** The open lot's accepted bids, newest first. */
   bids: { lot: number; lines: BidLine[] };
   chat: ChatMessage[];

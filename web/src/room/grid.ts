@@ -6,7 +6,7 @@ import { phaseName } from "./model.ts";
 
 export function gridSection(): Section {
   const table = h("table", { id: "draft-board", class: "grid" });
-  const el = h("section", { class: "card", "aria-labelledby": "grid-heading" }, h("h2", { id: "grid-heading" }, "Draft board"), h("div", { class: "scroll" }, table));
+  const el = h("section", { class: "card", "aria-labelledby": "grid-heading" }, h("h2", { id: "grid-heading" }, "Draft board"), h("div", { class: "scroll", tabindex: 0, "aria-label": "Draft board grid" }, table));
   return {
     el,
     render(r) {

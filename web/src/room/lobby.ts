@@ -8,7 +8,7 @@ import type { Room, Section } from "./context.ts";
 import { phaseName } from "./model.ts";
 
 export function lobbySection(): Section {
-  const rules = h("form", { class: "card stack", id: "settings-form", "aria-labelledby": "rules-heading" });
+  const rules = h("form", { class: "card stack", id: "settings-form", "aria-label": "Rules" });
   const players = playersForm();
   const invites = h("section", { class: "card", "aria-labelledby": "invites-heading" });
   const name = nameForm();
@@ -32,7 +32,7 @@ export function lobbySection(): Section {
       if (commissioner && lobby && key !== shownSettings && !rules.contains(document.activeElement)) {
         shownSettings = key;
         const f = settingsFields(s.settings, "lobby");
-        fill(rules, h("h2", { id: "rules-heading" }, "Rules"), f.fields, h("button", { type: "button", onclick: () => room && void saveSettings(room, f.read()) }, "Save settings"));
+        fill(rules, f.fields, h("button", { type: "button", onclick: () => room && void saveSettings(room, f.read()) }, "Save settings"));
       }
       if (commissioner) renderInvites(r, invites);
     },
@@ -57,7 +57,7 @@ function playersForm() {
   const form = h("form", { class: "card stack", "aria-labelledby": "players-heading" },
     h("h2", { id: "players-heading" }, "Add players"),
     h("p", { class: "muted" }, "Paste or upload a CSV with a header row: name and rank are required; position and team_bye (e.g. \"KC / 6\") are optional."),
-    field("Players CSV", csv),
+    h("label", { class: "field wide" }, h("span", {}, "Players CSV"), csv),
     field("CSV file", file),
     h("button", { type: "submit" }, "Import players"),
   );
@@ -98,16 +98,16 @@ function renderInvites(room: Room, section: HTMLElement) {
   const key = JSON.stringify([s.teams.map((t) => t.name), room.members]);
   if (section.dataset.key === key) return;
   section.dataset.key = key;
-  const rows = s.teams.map((t, i) => {
+  const items = s.teams.map((t, i) => {
     const manager = room.members.find((m) => m.role === "manager" && m.team === i);
-    const who = manager ? `${manager.name}${manager.sub ? ` <${manager.sub}>` : ""}` : "No manager yet";
-    return h("tr", {}, h("th", { scope: "row" }, t.name), h("td", {}, who), h("td", {}, manager ? "" : inviteButton(room, { role: "manager", team: i }, t.name)));
+    const who = manager ? `managed by ${manager.name}${manager.sub ? ` <${manager.sub}>` : ""}` : "no manager yet";
+    return h("li", {}, h("div", {}, h("strong", {}, t.name), " ", h("span", { class: "muted" }, who)), manager ? null : inviteButton(room, { role: "manager", team: i }, t.name));
   });
-  rows.push(h("tr", {}, h("th", { scope: "row" }, "Spectators"), h("td", {}, "Watch, chat, no bids"), h("td", {}, inviteButton(room, { role: "spectator" }, "spectators"))));
+  items.push(h("li", {}, h("div", {}, h("strong", {}, "Spectators"), " ", h("span", { class: "muted" }, "watch and chat, no bids")), inviteButton(room, { role: "spectator" }, "spectators")));
   fill(section,
     h("h2", { id: "invites-heading" }, "Invitations"),
     h("p", { class: "muted" }, "Each link admits one person: send it to them. Opening it signs them in and brings them into this room."),
-    h("table", { class: "invites" }, h("thead", {}, h("tr", {}, h("th", {}, "Team"), h("th", {}, "Manager"), h("th", {}, "Link"))), h("tbody", {}, ...rows)),
+    h("ul", { class: "invites", "aria-labelledby": "invites-heading" }, ...items),
   );
 }
 

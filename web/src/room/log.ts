@@ -8,7 +8,7 @@ import { describe } from "./model.ts";
 const KEEP = 200;
 
 export function logSection(): Section & { fill(events: Schemas["NumberedEvent"][]): void } {
-  const list = h("ol", { class: "log", id: "log", reversed: true, "aria-label": "Auction log" });
+  const list = h("ol", { class: "log", id: "log", reversed: true, "aria-label": "Auction log", tabindex: 0 });
   const el = h("section", { class: "card", "aria-labelledby": "log-heading" }, h("h2", { id: "log-heading" }, "Log"), list);
   let room: Room | null = null;
   let seen = 0;

@@ -16,7 +16,7 @@ export function lotSection(): Section {
   const max = h("button", { type: "button", class: "quick" }, "Max");
   const maxNote = h("span", { class: "muted" });
   const form = h("form", { class: "row", id: "bid-form" }, amount, bid, plus1, plus5, max, maxNote);
-  const history = h("ol", { class: "bids", id: "lot-bids", "aria-label": "Bids on this lot" });
+  const history = h("ol", { class: "bids", id: "lot-bids", "aria-label": "Bids on this lot", tabindex: 0 });
   const el = h("section", { class: "lot card", "aria-labelledby": "lot-heading" },
     h("h2", { id: "lot-heading" }, "On the block"), player, high, ends, form, history);
   let room: Room | null = null;
@@ -46,7 +46,7 @@ export function lotSection(): Section {
     render(r) {
       room = r;
       const s = r.state!;
-      el.hidden = phaseName(s.phase) === "lobby";
+      el.hidden = phaseName(s.phase) === "lobby" || phaseName(s.phase) === "completed";
       const lot = lotOf(s.phase);
       fill(player, lot ? playerLabel(s, lot.player) : phaseName(s.phase) === "completed" ? "Auction complete" : "No lot open");
       fill(high, "High bid ", h("strong", { id: "high-bid" }, lot ? lot.high_bid : "—"), " ", h("span", { class: "muted", id: "high-team" }, lot ? s.teams[lot.high_team].name : ""));
@@ -85,5 +85,5 @@ function renderHistory(room: Room, list: HTMLElement, lot: number) {
   if (list.dataset.key === key) return;
   list.dataset.key = key;
   list.hidden = lines.length === 0;
-  fill(list, ...lines.slice(0, 30).map((b, i) => h("li", { class: i === 0 ? "top" : "" }, `${s.teams[b.team]?.name} ${b.amount}`)));
+  fill(list, ...lines.slice(0, 30).map((b, i) => h("li", { class: i === 0 ? "lead" : "" }, `${s.teams[b.team]?.name} ${b.amount}`)));
 }

@@ -34,7 +34,7 @@ export function roomScreen(id: number, me: Schemas["Me"]) {
   });
   const room: Room = {
     id, socket, state: null, seq: null, role: "", team: null, name: "", commissionerName: "", offset: 0, teamSeq: [],
-    resyncing: false, members: [], online: new Map(), bids: { lot: 0, lines: [] }, chat: [],
+    resyncing: false, members: [], bids: { lot: 0, lines: [] }, chat: [],
     now: () => Date.now() + room.offset,
   };
   const mine = me.memberships.find((m) => m.auction_id === id);
@@ -45,16 +45,18 @@ export function roomScreen(id: number, me: Schemas["Me"]) {
   showScreen(title,
     h("div", { class: "room" },
       status,
-      h("div", { class: "room-main" }, lot, lobby, commish, board),
+      h("div", { class: "room-wide" }, results),
+      h("div", { class: "room-main" }, lot, commish, lobby, board),
       h("div", { class: "room-side" }, teams, chat, log.el),
-      h("div", { class: "room-wide" }, results, grid),
+      h("div", { class: "room-wide" }, grid),
     ),
   );
   const render = () => {
     if (!room.state) return;
     for (const s of sections) s.render(room);
     document.body.dataset.seq = String(room.seq ?? "");
-    document.body.dataset.phase = Object.keys(room.state.phase)[0] ?? "";
+    const phase = room.state.phase;
+    document.body.dataset.phase = typeof phase === "string" ? phase : Object.keys(phase)[0];
   };
   const timers = [
     window.setInterval(() => room.state && (sections[0].render(room), sections[1].render(room)), 250),
@@ -116,9 +118,14 @@ function listen(room: Room, render: () => void, fillLog: (events: Schemas["Numbe
       render();
     }
   });
-  socket.on("presence", (p) => {
-    room.online.set(p.name, (room.online.get(p.name) ?? 0) + (p.online ? 1 : -1));
-    void loadMembers(room, render);
+  // Someone joined or left: names and managers may have changed. Asked at most every 2 s, so a
+  // crowd arriving does not make every page ask once per arrival.
+  let membersDue: number | undefined;
+  socket.on("presence", () => {
+    membersDue ??= window.setTimeout(() => {
+      membersDue = undefined;
+      void loadMembers(room, render);
+    }, 2000);
   });
   socket.on("chat:history", (e) => {
     room.chat = e.messages;

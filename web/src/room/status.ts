@@ -33,7 +33,7 @@ export function statusSection(): Section {
       const left = !c ? null : "frozen" in c ? c.frozen : c.deadline - room.now();
       const label = left === null ? "" : "frozen" in c! ? `${clock(left)} left (frozen)` : `${clock(left)} left`;
       if (time.textContent !== label) time.textContent = label;
-      const you = room.team === null ? room.role : `${room.name} · manager of ${s.teams[room.team].name}`;
+      const you = room.team === null ? `${room.name} (${room.role})` : `${room.name} · manager of ${s.teams[room.team].name}`;
       if (me.textContent !== you) fill(me, you);
     },
   };

@@ -11,13 +11,12 @@ export function teamsSection(): Section {
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Team"), h("th", { scope: "col" }, "Left"), h("th", { scope: "col" }, "Open"), h("th", { scope: "col" }, "Max bid"))),
       body,
     ),
-    h("p", { class: "muted", id: "online" }),
   );
   return {
     el,
     render(r) {
       const s = r.state!;
-      const key = JSON.stringify([s.teams, r.team, r.members, [...r.online]]);
+      const key = JSON.stringify([s.teams, r.team, r.members]);
       if (el.dataset.key === key) return;
       el.dataset.key = key;
       fill(body, ...s.teams.map((t, i) => {
@@ -31,8 +30,6 @@ export function teamsSection(): Section {
         );
         return tr;
       }));
-      const here = [...r.online].filter(([, n]) => n > 0).map(([name]) => name);
-      fill(el.querySelector("#online")!, here.length ? `In the room: ${here.join(", ")}` : "");
     },
   };
 }
