@@ -58,6 +58,13 @@ pub struct Player {
     pub name: String,
     /// 1 is the best; automatic nominations take the best available.
     pub rank: u32,
+    /// Free-form, 1 to 10 characters (`QB`, `WR/TE`); `null` when not given.
+    #[serde(default)]
+    pub position: Option<String>,
+    /// Free-form, 1 to 40 characters: the player's team and bye week (`KC (10)`); `null` when
+    /// not given.
+    #[serde(default)]
+    pub team_bye: Option<String>,
 }
 
 /// The lot being bid on.
@@ -192,6 +199,8 @@ impl From<&auction::Player> for Player {
         Self {
             name: p.name.clone(),
             rank: p.rank,
+            position: p.position.clone(),
+            team_bye: p.team_bye.clone(),
         }
     }
 }
@@ -278,6 +287,8 @@ impl From<&Player> for auction::Player {
         Self {
             name: p.name.clone(),
             rank: p.rank,
+            position: p.position.clone(),
+            team_bye: p.team_bye.clone(),
         }
     }
 }
@@ -310,6 +321,8 @@ mod tests {
         };
         let players = [("Mahomes", 1), ("Allen", 2), ("Hurts", 3), ("Lamar", 4)];
         let mut a = Auction::new(settings, &["Ann", "Bob"], &players);
+        a.players[0].position = Some("QB".into());
+        a.players[0].team_bye = Some("KC (6)".into());
         a.handle(Command::Start, 0).unwrap();
         let nominate = |team, player| Command::Nominate {
             team,
