@@ -1102,10 +1102,7 @@ export interface components {
                 remaining: number;
             };
         };
-        /**
-         * Player
-         * @description A player of the auction's pool.
-         */
+        /** @description A player of the auction's pool. */
         Player: {
             name: string;
             /**
@@ -1113,13 +1110,10 @@ export interface components {
              * @description 1 is the best; automatic nominations take the best available.
              */
             rank: number;
-            /** @description Free-form, 1 to 10 characters (`QB`, `WR/TE`); `null` when not given. */
-            position?: string;
-            /**
-             * @description Free-form, 1 to 40 characters: the player's team and bye week (`KC (10)`); `null` when
-             *     not given.
-             */
-            team_bye?: string;
+            /** @description Free-form (`QB`, `WR/TE`); `null` when not given. */
+            position: string | null;
+            /** @description Free-form: the player's team and bye week (`KC (10)`); `null` when not given. */
+            team_bye: string | null;
         };
         /**
          * PlayerBody

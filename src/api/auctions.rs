@@ -6,10 +6,10 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
+use super::ApiTags;
 use super::failure::{Failure, bad_request};
 use super::players::{self, PlayersImport};
 use super::security::BearerAuth;
-use super::ApiTags;
 use crate::auction::history::{self, BidCursor};
 use crate::auction::requests::{MemberAction, MemberRequests};
 use crate::auction::store::Accepted;

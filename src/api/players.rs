@@ -60,7 +60,12 @@ fn optional_field(value: Option<&str>, field: &str, max: usize) -> Result<Option
 }
 
 /// One player from its fields, as both formats give them.
-fn player(name: &str, rank: u32, position: Option<&str>, team_bye: Option<&str>) -> Result<Player, String> {
+fn player(
+    name: &str,
+    rank: u32,
+    position: Option<&str>,
+    team_bye: Option<&str>,
+) -> Result<Player, String> {
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(format!("a name has 1 to {MAX_NAME_CHARS} characters"));
     }
@@ -81,8 +86,13 @@ pub fn from_json(players: Vec<PlayerBody>) -> Result<Vec<Player>, String> {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            player(&p.name, p.rank, p.position.as_deref(), p.team_bye.as_deref())
-                .map_err(|e| format!("players[{i}]: {e}"))
+            player(
+                &p.name,
+                p.rank,
+                p.position.as_deref(),
+                p.team_bye.as_deref(),
+            )
+            .map_err(|e| format!("players[{i}]: {e}"))
         })
         .collect()
 }
@@ -144,8 +154,8 @@ mod tests {
 
     #[test]
     fn csv_columns_are_found_by_any_of_their_names_in_any_case() {
-        let players = from_csv("Rank,NAME,Pos,Team,notes\n1,Allen,QB,BUF (7),x\n2,Kelce,,,\n")
-            .unwrap();
+        let players =
+            from_csv("Rank,NAME,Pos,Team,notes\n1,Allen,QB,BUF (7),x\n2,Kelce,,,\n").unwrap();
         assert_eq!(players[0].position.as_deref(), Some("QB"));
         assert_eq!(players[0].team_bye.as_deref(), Some("BUF (7)"));
         assert_eq!(players[1], Player::new("Kelce", 2), "empty is absent");

@@ -11,11 +11,11 @@ mod chat;
 mod members;
 
 pub use chat::{ChatError, ChatPace, ChatText, MAX_CHAT_CHARS};
-pub use members::{Invitation, INVITATION_TTL_MS, MembershipSummary};
+pub use members::{INVITATION_TTL_MS, Invitation, MembershipSummary};
 
 use super::deadlines::Deadlines;
-use super::names::DisplayName;
 use super::history::{BidCursor, StoredBidPage};
+use super::names::DisplayName;
 use super::store::{Accepted, AuctionStore, NewMember, StoreError};
 use super::{Auction, AuctionSettings, ClientId, Command, Player, PlayerId, Rejection, TeamId};
 use crate::clock::SharedClock;

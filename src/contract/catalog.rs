@@ -11,8 +11,8 @@ use super::commands::{
     NominateRequest, TimeSyncRequest,
 };
 use super::events::{
-    AuctionEvent, AuctionSnapshot, AuthExpired, BidRejected, ChatDeleted, ChatHistory,
-    ChatMessage, Message, PolicyRevoked, Presence, TeamUpdated,
+    AuctionEvent, AuctionSnapshot, AuthExpired, BidRejected, ChatDeleted, ChatHistory, ChatMessage,
+    Message, PolicyRevoked, Presence, TeamUpdated,
 };
 use super::typescript::Declarations;
 

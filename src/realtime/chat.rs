@@ -79,10 +79,17 @@ async fn send<A: Adapter>(
         Ok(text) => text,
         Err(why) => return error("invalid_message", why).into(),
     };
-    let row = match requests.send_chat(req.auction_id, &sub(socket), &text).await {
+    let row = match requests
+        .send_chat(req.auction_id, &sub(socket), &text)
+        .await
+    {
         Ok(row) => row,
         Err(e) => {
-            tracing::debug!(auction = req.auction_id, kind = e.kind(), "chat message refused");
+            tracing::debug!(
+                auction = req.auction_id,
+                kind = e.kind(),
+                "chat message refused"
+            );
             return chat_error(&e).into();
         }
     };
@@ -95,7 +102,11 @@ async fn send<A: Adapter>(
     let sent = ServerEvent::Chat(message(&row));
     // `within`: the sender's own sockets in the room get it too.
     emit_to_room(|| socket.within(room(req.auction_id)), &sent).await;
-    ChatSent { ok: True, id: row.id }.into()
+    ChatSent {
+        ok: True,
+        id: row.id,
+    }
+    .into()
 }
 
 async fn delete<A: Adapter>(
@@ -108,7 +119,11 @@ async fn delete<A: Adapter>(
         .await
     {
         Ok(true) => {
-            tracing::info!(auction = req.auction_id, id = req.id, "the commissioner deleted a chat message");
+            tracing::info!(
+                auction = req.auction_id,
+                id = req.id,
+                "the commissioner deleted a chat message"
+            );
             let deleted = ServerEvent::ChatDeleted(ChatDeleted {
                 auction_id: req.auction_id,
                 id: req.id,

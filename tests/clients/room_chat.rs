@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::clients::{Driven, js_dir};
-use common::{TestApp, policy_allowing};
+use common::{Db, TestApp, policy_allowing};
 use gavel::auth::AccountRole;
 use serde_json::{Value, json};
 
@@ -37,10 +37,12 @@ async fn room(app: &TestApp) -> i64 {
             COMM,
             "POST",
             "/api/auctions",
-            Some(json!({"name": "League", "commissioner_name": "Cora", "teams": [
-                {"name": "Sharks", "manager": "ann@example.com"},
-                {"name": "Jets", "manager": "bob@example.com"},
-            ]})),
+            Some(
+                json!({"name": "League", "commissioner_name": "Cora", "teams": [
+                    {"name": "Sharks", "manager": "ann@example.com"},
+                    {"name": "Jets", "manager": "bob@example.com"},
+                ]}),
+            ),
         )
         .await;
     assert_eq!(status, 201, "{created}");
@@ -103,7 +105,10 @@ fn refused(ack: &Value, kind: &str) {
 fn assert_names(names: &Value) {
     let joined = &names["joined"];
     assert_eq!(joined["cora"]["name"], "Cora");
-    assert_eq!(joined["ann"]["name"], "Sharks", "a manager is named after the team");
+    assert_eq!(
+        joined["ann"]["name"], "Sharks",
+        "a manager is named after the team"
+    );
     assert_eq!(joined["sam"]["name"], "Spectator");
     assert_eq!(
         names["presence"]["ann"],
@@ -116,11 +121,86 @@ fn assert_names(names: &Value) {
     assert_eq!(names["first_history"]["messages"], json!([]));
 }
 
+/// `hello` reached every socket; bad text, outsiders and non-commissioners were refused; the
+/// commissioner's delete reached everyone.
+fn assert_sent_refused_and_deleted(lines: &[Value], id: i64) {
+    let hello = line(lines, "hello");
+    assert_eq!(hello["ack"]["ok"], true);
+    for seen in hello["seen"].as_array().unwrap() {
+        assert_eq!(
+            seen,
+            &json!({"auction_id": id, "id": hello["ack"]["id"], "name": "Sharks", "role": "manager",
+                    "team": 0, "text": "hello <b>all</b>", "at": seen["at"]}),
+            "every socket of the room, the sender's too; the text trimmed, otherwise as sent"
+        );
+        assert!(seen["at"].as_u64().unwrap() > 1_700_000_000_000);
+    }
+
+    let r = line(lines, "refusals");
+    for case in ["too_long", "blank", "control"] {
+        refused(&r[case], "invalid_message");
+    }
+    assert_eq!(
+        r["longest"]["ok"], true,
+        "500 characters (1,000 bytes) are allowed: {r}"
+    );
+    refused(&r["outsider_send"], "forbidden");
+    refused(&r["manager_delete"], "forbidden");
+    refused(&r["spectator_delete"], "forbidden");
+    refused(&r["unknown_delete"], "not_found");
+    refused(&r["malformed"], "bad_request");
+
+    let deleted = line(lines, "deleted");
+    assert_eq!(deleted["ack"], json!({"ok": true}));
+    assert_eq!(
+        deleted["again"],
+        json!({"ok": true}),
+        "deleting twice is not an error"
+    );
+    let told = json!({"auction_id": id, "id": hello["ack"]["id"]});
+    assert_eq!(
+        deleted["told"],
+        json!([told, told, told]),
+        "everyone is told"
+    );
+}
+
+/// 105 messages, then a join: the last 100, oldest first; a deleted one never again.
+fn assert_history(lines: &[Value], id: i64) {
+    let history = line(lines, "history");
+    assert_eq!(
+        (&history["count"], &history["first"], &history["last"]),
+        (&json!(100), &json!("m5"), &json!("m104")),
+        "the last 100 of 105, oldest first: {history}"
+    );
+    assert_eq!(history["ids_ascending"], true);
+    assert_eq!(history["auction_id"], id);
+    assert_eq!(history["senders"], json!(["Cora/commissioner/null"]));
+    assert_eq!(history["has_hello"], false);
+    let after = line(lines, "history-after-delete");
+    assert_eq!(after["ack"], json!({"ok": true}));
+    assert_eq!(
+        (&after["count"], &after["first"], &after["has_m100"]),
+        (&json!(100), &json!("m4"), &json!(false)),
+        "a deleted message is never replayed, and the window is of those left: {after}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn names_instead_of_emails_and_chat_sent_replayed_and_deleted() {
+async fn names_instead_of_emails_and_chat_sent_replayed_and_deleted_on_sqlite() {
+    names_and_chat(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_instead_of_emails_and_chat_sent_replayed_and_deleted_on_postgres() {
+    names_and_chat(Db::Postgres).await;
+}
+
+async fn names_and_chat(db: Db) {
     // Event and chat rates lifted: the driver sends 105 messages as fast as acks come back.
     let app = TestApp::builder(&policy_allowing(&[ORIGIN]))
         .watching(false)
+        .on(db)
         .settings(|s| {
             s.limits.events_per_second = 1000;
             s.limits.event_burst = 1000;
@@ -141,52 +221,8 @@ async fn names_instead_of_emails_and_chat_sent_replayed_and_deleted() {
     let lines = run(&app, "flow", id, tokens(&app, &who)).await;
     assert_names(line(&lines, "names"));
 
-    let hello = line(&lines, "hello");
-    assert_eq!(hello["ack"]["ok"], true);
-    for seen in hello["seen"].as_array().unwrap() {
-        assert_eq!(
-            seen,
-            &json!({"auction_id": id, "id": hello["ack"]["id"], "name": "Sharks", "role": "manager",
-                    "team": 0, "text": "hello <b>all</b>", "at": seen["at"]}),
-            "every socket of the room, the sender's too; the text trimmed, otherwise as sent"
-        );
-        assert!(seen["at"].as_u64().unwrap() > 1_700_000_000_000);
-    }
-
-    let r = line(&lines, "refusals");
-    for case in ["too_long", "blank", "control"] {
-        refused(&r[case], "invalid_message");
-    }
-    assert_eq!(r["longest"]["ok"], true, "500 characters (1,000 bytes) are allowed: {r}");
-    refused(&r["outsider_send"], "forbidden");
-    refused(&r["manager_delete"], "forbidden");
-    refused(&r["spectator_delete"], "forbidden");
-    refused(&r["unknown_delete"], "not_found");
-    refused(&r["malformed"], "bad_request");
-
-    let deleted = line(&lines, "deleted");
-    assert_eq!(deleted["ack"], json!({"ok": true}));
-    assert_eq!(deleted["again"], json!({"ok": true}), "deleting twice is not an error");
-    let told = json!({"auction_id": id, "id": hello["ack"]["id"]});
-    assert_eq!(deleted["told"], json!([told, told, told]), "everyone is told");
-
-    let history = line(&lines, "history");
-    assert_eq!(
-        (&history["count"], &history["first"], &history["last"]),
-        (&json!(100), &json!("m5"), &json!("m104")),
-        "the last 100 of 105, oldest first: {history}"
-    );
-    assert_eq!(history["ids_ascending"], true);
-    assert_eq!(history["auction_id"], id);
-    assert_eq!(history["senders"], json!(["Cora/commissioner/null"]));
-    assert_eq!(history["has_hello"], false);
-    let after = line(&lines, "history-after-delete");
-    assert_eq!(after["ack"], json!({"ok": true}));
-    assert_eq!(
-        (&after["count"], &after["first"], &after["has_m100"]),
-        (&json!(100), &json!("m4"), &json!(false)),
-        "a deleted message is never replayed, and the window is of those left: {after}"
-    );
+    assert_sent_refused_and_deleted(&lines, id);
+    assert_history(&lines, id);
 
     let privacy = line(&lines, "privacy");
     assert_eq!(
@@ -195,6 +231,12 @@ async fn names_instead_of_emails_and_chat_sent_replayed_and_deleted() {
         "no socket payload carries an email"
     );
     assert_eq!(privacy["chat_messages_seen_by_sam"], 2 + 105);
+    assert_eq!(
+        privacy["offline"],
+        json!({"auction_id": id, "name": "Jets", "role": "manager", "team": 1, "online": false}),
+        "who left, by name"
+    );
+    app.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,5 +259,8 @@ async fn a_member_over_the_chat_rate_is_refused_and_others_are_not_held_back() {
         "{detail}"
     );
     assert_eq!(rate["other"]["ok"], true, "{rate}");
-    assert_eq!(rate["bob_saw"], 6, "the refused message went nowhere: {rate}");
+    assert_eq!(
+        rate["bob_saw"], 6,
+        "the refused message went nowhere: {rate}"
+    );
 }

@@ -152,6 +152,8 @@ async function flow() {
   }
   await ann.waitFor("chat:message", (m) => m.text === "m104");
   await history("history", (texts) => ({ has_hello: texts.some((t) => t.includes("hello")) }));
+  // The fresh socket left: the room is told under the name it joined with.
+  const offline = await cora.waitFor("presence", (p) => !p.online);
 
   const m100 = ann.received.find(([e, p]) => e === "chat:message" && p.text === "m100")[1];
   const gone = await cora.emit("chat:delete", { id: m100.id });
@@ -164,6 +166,7 @@ async function flow() {
       [cora, ann, sam].map((p) => [p.name, JSON.stringify(p.received).includes("@example.com")]),
     ),
     chat_messages_seen_by_sam: sam.count("chat:message"),
+    offline,
   });
   for (const p of [cora, ann, sam]) p.socket.disconnect();
 }

@@ -187,7 +187,11 @@ async fn signing_out_revokes_the_whole_refresh_family_and_reveals_nothing() {
     assert_eq!(status, 200, "the other login is untouched: {body}");
 
     // Unknown tokens and a second sign-out answer the same: nothing to learn from them.
-    for token in ["never-issued", "", second["refresh_token"].as_str().unwrap()] {
+    for token in [
+        "never-issued",
+        "",
+        second["refresh_token"].as_str().unwrap(),
+    ] {
         let resp = logout(json!(token)).await.unwrap();
         assert_eq!(resp.status(), 204, "{token:?}");
     }
@@ -197,7 +201,10 @@ async fn signing_out_revokes_the_whole_refresh_family_and_reveals_nothing() {
         .await
         .unwrap();
     let revoked = rows.iter().filter(|r| r.revoked_at.is_some()).count();
-    assert_eq!(revoked, 2, "the signed-out family's two tokens, no more: {rows:?}");
+    assert_eq!(
+        revoked, 2,
+        "the signed-out family's two tokens, no more: {rows:?}"
+    );
 }
 
 #[tokio::test]

@@ -66,7 +66,7 @@ fn assert_problem(answer: &(u16, Value), status: u16, kind: &str, mentions: &[&s
 }
 
 #[tokio::test]
-async fn players_carry_a_position_and_a_team_bye_from_json_and_csv() {
+async fn players_carry_a_position_and_a_team_bye_and_a_bad_one_names_its_index() {
     let app = app().await;
     let teams = json!([{"name": "A"}, {"name": "B"}]);
     let long = "x".repeat(11);
@@ -104,7 +104,18 @@ async fn players_carry_a_position_and_a_team_bye_from_json_and_csv() {
         "empty is absent, written as null"
     );
     assert_eq!(players[2]["position"], Value::Null);
+}
 
+#[tokio::test]
+async fn a_csv_import_reads_position_and_team_bye_columns_and_a_bad_line_changes_nothing() {
+    let app = app().await;
+    let id = create(
+        &app,
+        json!({"name": "pool", "teams": [{"name": "A"}, {"name": "B"}], "players": [
+            {"name": "Allen", "rank": 1, "position": "QB"},
+        ]}),
+    )
+    .await;
     // Columns by any of their names, in any case and order; unknown ones ignored.
     let (status, body) = import_csv(
         &app,
@@ -117,7 +128,12 @@ async fn players_carry_a_position_and_a_team_bye_from_json_and_csv() {
     assert_eq!(event["kind"], "pool:updated");
     assert_eq!(event["players"][0]["position"], "WR");
     assert_eq!(event["players"][0]["team_bye"], "CIN (12)");
-    let (status, body) = import_csv(&app, id, "name,rank,position,team_bye\nMcCaffrey,6,RB,SF (9)\n").await;
+    let (status, body) = import_csv(
+        &app,
+        id,
+        "name,rank,position,team_bye\nMcCaffrey,6,RB,SF (9)\n",
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
 
     let before = state(&app, COMM, id).await;
@@ -128,7 +144,12 @@ async fn players_carry_a_position_and_a_team_bye_from_json_and_csv() {
         &format!("name,rank,team_bye\nLamb,7,DAL (7)\nHurts,8,{too_long}\n"),
     )
     .await;
-    assert_problem(&bad_line, 400, "invalid_players", &["line 3", "team_bye", "40"]);
+    assert_problem(
+        &bad_line,
+        400,
+        "invalid_players",
+        &["line 3", "team_bye", "40"],
+    );
     let bad_rank = import_csv(&app, id, "name,rank\nLamb,first\n").await;
     assert_problem(&bad_rank, 400, "invalid_players", &["line 2", "rank"]);
     let no_rank = import_csv(&app, id, "name,position\nLamb,WR\n").await;
@@ -141,18 +162,27 @@ async fn players_carry_a_position_and_a_team_bye_from_json_and_csv() {
     );
 
     let players = &state(&app, COMM, id).await["state"]["players"];
-    let positions: Vec<&Value> = players.as_array().unwrap().iter().map(|p| &p["position"]).collect();
+    let positions: Vec<&Value> = players
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["position"])
+        .collect();
     assert_eq!(
         positions,
-        [&json!("QB"), &Value::Null, &Value::Null, &json!("WR"), &Value::Null, &json!("RB")]
+        [&json!("QB"), &json!("WR"), &Value::Null, &json!("RB")]
     );
 }
-
 
 /// An invitation code for `role` (and `team`), from the commissioner.
 async fn invite(app: &TestApp, id: i64, body: Value) -> String {
     let (status, invitation) = app
-        .call(COMM, "POST", &format!("/api/auctions/{id}/invitations"), Some(body))
+        .call(
+            COMM,
+            "POST",
+            &format!("/api/auctions/{id}/invitations"),
+            Some(body),
+        )
         .await;
     assert_eq!(status, 201, "{invitation}");
     invitation["code"].as_str().unwrap().to_owned()
@@ -177,16 +207,34 @@ async fn room(app: &TestApp) -> i64 {
     .await;
     let code = invite(app, id, json!({"role": "spectator"})).await;
     let (status, sam) = app
-        .call(SAM, "POST", &format!("/api/auctions/{id}/join"), Some(json!({"code": code, "display_name": " Sam "})))
+        .call(
+            SAM,
+            "POST",
+            &format!("/api/auctions/{id}/join"),
+            Some(json!({"code": code, "display_name": " Sam "})),
+        )
         .await;
     assert_eq!(status, 200, "{sam}");
-    assert_eq!(sam, json!({"name": "Sam", "role": "spectator", "sub": SAM}), "the caller's own sub");
+    assert_eq!(
+        sam,
+        json!({"name": "Sam", "role": "spectator", "sub": SAM}),
+        "the caller's own sub"
+    );
     let code = invite(app, id, json!({"role": "manager", "team": 1})).await;
     let (status, bob) = app
-        .call(BOB, "POST", &format!("/api/auctions/{id}/join"), Some(json!({"code": code})))
+        .call(
+            BOB,
+            "POST",
+            &format!("/api/auctions/{id}/join"),
+            Some(json!({"code": code})),
+        )
         .await;
     assert_eq!(status, 200, "{bob}");
-    assert_eq!(bob, json!({"name": "Jets", "role": "manager", "team": 1, "sub": BOB}), "named after the team");
+    assert_eq!(
+        bob,
+        json!({"name": "Jets", "role": "manager", "team": 1, "sub": BOB}),
+        "named after the team"
+    );
     id
 }
 
@@ -197,8 +245,17 @@ async fn members_see_names_and_only_the_commissioner_sees_emails() {
     let names = json!(["Cora", "Sharks", "Sam", "Jets"]);
 
     let seen_by_commissioner = members(&app, COMM, id).await;
-    let subs: Vec<&Value> = seen_by_commissioner.as_array().unwrap().iter().map(|m| &m["sub"]).collect();
-    assert_eq!(subs, [&json!(COMM), &json!(ANN), &json!(SAM), &json!(BOB)], "{seen_by_commissioner}");
+    let subs: Vec<&Value> = seen_by_commissioner
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["sub"])
+        .collect();
+    assert_eq!(
+        subs,
+        [&json!(COMM), &json!(ANN), &json!(SAM), &json!(BOB)],
+        "{seen_by_commissioner}"
+    );
 
     for (viewer, own) in [(SAM, 2), (ANN, 1), (BOB, 3)] {
         let list = members(&app, viewer, id).await;
@@ -206,17 +263,29 @@ async fn members_see_names_and_only_the_commissioner_sees_emails() {
         let shown: Vec<&Value> = entries.iter().map(|m| &m["name"]).collect();
         assert_eq!(json!(shown), names, "{viewer}: {list}");
         for (i, m) in entries.iter().enumerate() {
-            assert_eq!(m.get("sub").is_some(), i == own, "{viewer} sees only their own sub: {list}");
+            assert_eq!(
+                m.get("sub").is_some(),
+                i == own,
+                "{viewer} sees only their own sub: {list}"
+            );
         }
         let others = [COMM, ANN, BOB, SAM].into_iter().filter(|s| *s != viewer);
         for email in others {
-            assert!(!list.to_string().contains(email), "{viewer} sees {email}: {list}");
+            assert!(
+                !list.to_string().contains(email),
+                "{viewer} sees {email}: {list}"
+            );
         }
     }
-    assert_eq!(seen_by_commissioner[1], json!({"name": "Sharks", "role": "manager", "team": 0, "sub": ANN}));
+    assert_eq!(
+        seen_by_commissioner[1],
+        json!({"name": "Sharks", "role": "manager", "team": 0, "sub": ANN})
+    );
 
     for path in ["", "/state"] {
-        let (status, body) = app.call(SAM, "GET", &format!("/api/auctions/{id}{path}"), None).await;
+        let (status, body) = app
+            .call(SAM, "GET", &format!("/api/auctions/{id}{path}"), None)
+            .await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["commissioner_name"], "Cora", "{path}: {body}");
         assert!(body.get("commissioner").is_none(), "{path}: {body}");
@@ -229,52 +298,92 @@ async fn display_names_are_checked_and_any_member_sets_their_own() {
     let app = app().await;
     let id = room(&app).await;
     let me = format!("/api/auctions/{id}/members/me");
-    let set = |sub: &'static str, name: Value| app.call(sub, "PUT", &me, Some(json!({"display_name": name})));
+    let set = |sub: &'static str, name: Value| {
+        app.call(sub, "PUT", &me, Some(json!({"display_name": name})))
+    };
 
     let (status, ann) = set(ANN, json!(" Annie  ")).await;
     assert_eq!(status, 200, "{ann}");
-    assert_eq!(ann, json!({"name": "Annie", "role": "manager", "team": 0, "sub": ANN}));
+    assert_eq!(
+        ann,
+        json!({"name": "Annie", "role": "manager", "team": 0, "sub": ANN})
+    );
     let (status, sam) = set(SAM, json!("é".repeat(40))).await;
-    assert_eq!((status, sam["name"].as_str().map(|n| n.chars().count())), (200, Some(40)), "{sam}");
+    assert_eq!(
+        (status, sam["name"].as_str().map(|n| n.chars().count())),
+        (200, Some(40)),
+        "{sam}"
+    );
 
-    for bad in [json!("   "), json!("x".repeat(41)), json!("Ann\u{0}ie"), json!("Ann\nie")] {
+    for bad in [
+        json!("   "),
+        json!("x".repeat(41)),
+        json!("Ann\u{0}ie"),
+        json!("Ann\nie"),
+    ] {
         let answer = set(ANN, bad.clone()).await;
         assert_problem(&answer, 400, "invalid_name", &["display name"]);
     }
     let answer = set("eve@example.com", json!("Eve")).await;
     assert_problem(&answer, 403, "forbidden", &["not a member"]);
     let list = members(&app, BOB, id).await;
-    assert_eq!(list[1]["name"], "Annie", "refused names changed nothing: {list}");
+    assert_eq!(
+        list[1]["name"], "Annie",
+        "refused names changed nothing: {list}"
+    );
 
     // At creation and when joining, a bad name is refused before anything is stored.
     let bad = app
-        .call(COMM, "POST", "/api/auctions", Some(json!({"name": "x", "commissioner_name": "",
-            "teams": [{"name": "A"}, {"name": "B"}]})))
+        .call(
+            COMM,
+            "POST",
+            "/api/auctions",
+            Some(json!({"name": "x", "commissioner_name": "",
+            "teams": [{"name": "A"}, {"name": "B"}]})),
+        )
         .await;
     assert_problem(&bad, 400, "invalid_name", &[]);
     let code = invite(&app, id, json!({"role": "spectator"})).await;
     let join = format!("/api/auctions/{id}/join");
     let bad = app
-        .call("zoe@example.com", "POST", &join, Some(json!({"code": code, "display_name": "\u{7}"})))
+        .call(
+            "zoe@example.com",
+            "POST",
+            &join,
+            Some(json!({"code": code, "display_name": "\u{7}"})),
+        )
         .await;
     assert_problem(&bad, 400, "invalid_name", &[]);
     let (status, zoe) = app
-        .call("zoe@example.com", "POST", &join, Some(json!({"code": code, "display_name": "Zoe"})))
+        .call(
+            "zoe@example.com",
+            "POST",
+            &join,
+            Some(json!({"code": code, "display_name": "Zoe"})),
+        )
         .await;
-    assert_eq!((status, zoe["name"].as_str()), (200, Some("Zoe")), "the invitation was not used up: {zoe}");
+    assert_eq!(
+        (status, zoe["name"].as_str()),
+        (200, Some("Zoe")),
+        "the invitation was not used up: {zoe}"
+    );
 }
 
 #[tokio::test]
 async fn me_lists_each_auction_with_its_name_and_phase() {
     let app = app().await;
     let id = room(&app).await;
-    let players: Vec<Value> = (0..6).map(|i| json!({"name": format!("P{i}"), "rank": i + 1})).collect();
+    let players: Vec<Value> = (0..6)
+        .map(|i| json!({"name": format!("P{i}"), "rank": i + 1}))
+        .collect();
     let other = create(
         &app,
         json!({"name": "Dynasty", "teams": [{"name": "A", "manager": COMM}, {"name": "B", "manager": ANN}], "players": players}),
     )
     .await;
-    let (status, started) = app.call(COMM, "POST", &format!("/api/auctions/{other}/start"), None).await;
+    let (status, started) = app
+        .call(COMM, "POST", &format!("/api/auctions/{other}/start"), None)
+        .await;
     assert_eq!(status, 200, "{started}");
 
     let (status, me) = app.call(ANN, "GET", "/api/me", None).await;
@@ -298,7 +407,11 @@ async fn me_lists_each_auction_with_its_name_and_phase() {
         summary,
         [
             (&json!("League"), &json!("lobby"), &json!("Cora")),
-            (&json!("Dynasty"), &json!("nominating"), &json!("Commissioner")),
+            (
+                &json!("Dynasty"),
+                &json!("nominating"),
+                &json!("Commissioner")
+            ),
         ],
         "{me}"
     );

@@ -145,7 +145,10 @@ mod tests {
     #[test]
     fn chat_text_is_trimmed_and_bounded_in_characters() {
         assert_eq!(ChatText::parse("  hi \n").unwrap().as_str(), "hi");
-        assert!(ChatText::parse(&"é".repeat(500)).is_ok(), "500 characters, 1000 bytes");
+        assert!(
+            ChatText::parse(&"é".repeat(500)).is_ok(),
+            "500 characters, 1000 bytes"
+        );
         assert!(ChatText::parse(&"é".repeat(501)).is_err());
         assert!(ChatText::parse(" \t ").is_err());
         assert!(ChatText::parse("two\nlines\tand a tab").is_ok());
@@ -164,7 +167,10 @@ mod tests {
         assert!(pace.check_key(&ann).is_ok());
         assert!(pace.check_key(&ann).is_ok());
         assert!(pace.check_key(&ann).is_err());
-        assert!(pace.check_key(&(2, "ann".to_owned())).is_ok(), "per auction");
+        assert!(
+            pace.check_key(&(2, "ann".to_owned())).is_ok(),
+            "per auction"
+        );
         assert!(pace.check_key(&(1, "bob".to_owned())).is_ok(), "per member");
     }
 }

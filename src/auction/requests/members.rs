@@ -97,7 +97,10 @@ impl MemberRequests {
         let caller = self.member(id, sub).await?;
         let (state, _) = self.store.state(id).await?;
         let rows = self.store.members(id).await?;
-        Ok((caller, rows.iter().map(|m| NamedMember::of(m, &state)).collect()))
+        Ok((
+            caller,
+            rows.iter().map(|m| NamedMember::of(m, &state)).collect(),
+        ))
     }
 
     /// The caller, with the name others see; `Forbidden` for a non-member.
@@ -107,7 +110,11 @@ impl MemberRequests {
     }
 
     /// The caller's membership row; `Forbidden` for a non-member.
-    pub(super) async fn member_row(&self, id: i64, sub: &str) -> Result<members::Model, RequestError> {
+    pub(super) async fn member_row(
+        &self,
+        id: i64,
+        sub: &str,
+    ) -> Result<members::Model, RequestError> {
         self.store
             .membership(id, sub)
             .await?
@@ -156,7 +163,11 @@ impl MemberRequests {
             role: MemberRole::Commissioner,
             team: None,
         };
-        Ok(effective_name(display_name, &commissioner, &stored.state.teams))
+        Ok(effective_name(
+            display_name,
+            &commissioner,
+            &stored.state.teams,
+        ))
     }
 
     /// The auctions `sub` belongs to, each with its name and phase.
