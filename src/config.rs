@@ -155,6 +155,11 @@ pub struct Limits {
     pub rate_limited_before_disconnect: u32,
     /// Refused bids stored per member and lot (the rest are answered, not stored).
     pub stored_refusals_per_lot: u32,
+    /// Chat messages a member may send to one auction at once, then one more every
+    /// `chat_refill` (per process; on top of the event limits above).
+    pub chat_burst: u32,
+    #[serde(with = "humantime_serde")]
+    pub chat_refill: Duration,
     /// WARN lines about denied requests per second, in all (the rest are summarized).
     pub denial_logs_per_second: u32,
 }
@@ -180,6 +185,8 @@ impl Default for Limits {
             member_event_burst: 60,
             rate_limited_before_disconnect: 200,
             stored_refusals_per_lot: 20,
+            chat_burst: 5,
+            chat_refill: Duration::from_secs(2),
             denial_logs_per_second: 20,
         }
     }

@@ -5,6 +5,11 @@
 // for socket.io-client's typed `Socket<ServerToClient, ClientToServer>`. See docs/contract.md.
 
 /**
+ * Done, with nothing more to say.
+ */
+export type Acknowledged = { ok: true, };
+
+/**
  * The auction is over.
  */
 export type AuctionCompleted = Record<symbol, never>;
@@ -38,9 +43,9 @@ deadline: number, };
  */
 export type AuctionSnapshot = { 
 /**
- * The commissioner's `sub`.
+ * The name members see the commissioner by (never their email).
  */
-commissioner: string, state: AuctionState, };
+commissioner_name: string, state: AuctionState, };
 
 /**
  * One auction's state: settings, teams (budget left, roster), the players, the pool still to
@@ -125,6 +130,78 @@ client_bid_id?: string,
 expected_version?: number, };
 
 /**
+ * The answer to `chat:delete`: done (also when it was deleted before), or refused as
+ * `forbidden` (not the commissioner), `not_found` (no such message in this auction), or as
+ * any event.
+ */
+export type ChatDeleteAck = Acknowledged | Refusal;
+
+/**
+ * `chat:delete`: the commissioner deletes a message; everyone is sent `chat:deleted`, and it
+ * is never sent again.
+ */
+export type ChatDeleteRequest = { auction_id: number, 
+/**
+ * The message's id.
+ */
+id: number, };
+
+/**
+ * The commissioner deleted a chat message: remove it.
+ */
+export type ChatDeleted = { auction_id: number, id: number, };
+
+/**
+ * The room's last chat messages (up to 100, deleted ones left out), oldest first: sent to a
+ * socket after every `auction:join` it was granted, after the snapshot or replay.
+ */
+export type ChatHistory = { auction_id: number, messages: Array<ChatMessage>, };
+
+/**
+ * A chat message, sent to the auction's room (the sender included) and in `chat:history`.
+ * `text` is as the sender wrote it (trimmed): show it as text, never as markup.
+ */
+export type ChatMessage = { auction_id: number, 
+/**
+ * Grows with every message of the server; `chat:delete` names it.
+ */
+id: number, 
+/**
+ * The sender's name when they sent it.
+ */
+name: string, role: Role, 
+/**
+ * The team the sender managed, if any.
+ */
+team: number | null, text: string, 
+/**
+ * When it was sent: server ms since the Unix epoch.
+ */
+at: number, };
+
+/**
+ * The answer to `chat:send`: refused as `invalid_message` (empty, over 500 characters, or
+ * with control characters), `rate_limited` (the member's chat rate), `forbidden` (not a
+ * member), or as any event.
+ */
+export type ChatSendAck = ChatSent | Refusal;
+
+/**
+ * `chat:send`: a message to the auction's room (any member, spectators too). The text is
+ * trimmed and has 1 to 500 characters; it is sent to everyone as given, to be shown as text.
+ */
+export type ChatSendRequest = { auction_id: number, text: string, };
+
+/**
+ * A message stored and sent to the room (`chat:message`, the sender included).
+ */
+export type ChatSent = { ok: true, 
+/**
+ * The message's id.
+ */
+id: number, };
+
+/**
  * The answer to `lot:nominate` and `bid:place`.
  */
 export type CommandAck = Done | Refusal;
@@ -143,8 +220,9 @@ export type ErrorBody = {
  * `conflict`, `unavailable`, `bad_request` (a malformed or oversized event, or one with no
  * handler; the detail quotes at most a short excerpt of it), `rate_limited` (the
  * connection or the member sent events too fast: retry later; kept up, the socket is
- * disconnected), `token_expired` (the session's token expired), or for `auth:refresh`
- * `invalid_token` and `wrong_subject`.
+ * disconnected; or, for `chat:send`, the member's chat rate: the detail says when to
+ * retry), `token_expired` (the session's token expired), for `chat:send`
+ * `invalid_message`, or for `auth:refresh` `invalid_token` and `wrong_subject`.
  */
 type: string, detail: string, };
 
@@ -175,7 +253,11 @@ server_now: number, role: Role,
 /**
  * The team the caller manages, if any.
  */
-team: number | null, };
+team: number | null, 
+/**
+ * The name others see the caller by (their display name, or one their role gives them).
+ */
+name: string, };
 
 /**
  * The lot being bid on.
@@ -251,7 +333,16 @@ export type Player = { name: string,
 /**
  * 1 is the best; automatic nominations take the best available.
  */
-rank: number, };
+rank: number, 
+/**
+ * Free-form, 1 to 10 characters (`QB`, `WR/TE`); `null` when not given.
+ */
+position: string | null, 
+/**
+ * Free-form, 1 to 40 characters: the player's team and bye week (`KC (10)`); `null` when
+ * not given.
+ */
+team_bye: string | null, };
 
 /**
  * The reloaded origin policy denies this socket's origin: a disconnect follows.
@@ -276,9 +367,13 @@ export type Presence = {
  */
 auction_id: number | null, 
 /**
- * Who: their `sub`.
+ * Who: the name members see them by (never their email).
  */
-sub: string, online: boolean, };
+name: string, role: Role, 
+/**
+ * The team they manage, if any.
+ */
+team: number | null, online: boolean, };
 
 /**
  * The session now lasts until `exp`.
@@ -454,6 +549,18 @@ export interface ServerToClient {
   "bid:rejected": (e: BidRejected) => void;
   /** Someone joined an auction's room or left it. */
   "presence": (e: Presence) => void;
+  /**
+   * A chat message, sent to the auction's room (the sender included) and in `chat:history`.
+   * `text` is as the sender wrote it (trimmed): show it as text, never as markup.
+   */
+  "chat:message": (e: ChatMessage) => void;
+  /** The commissioner deleted a chat message: remove it. */
+  "chat:deleted": (e: ChatDeleted) => void;
+  /**
+   * The room's last chat messages (up to 100, deleted ones left out), oldest first: sent to a
+   * socket after every `auction:join` it was granted, after the snapshot or replay.
+   */
+  "chat:history": (e: ChatHistory) => void;
   /** The reloaded origin policy denies this socket's origin: a disconnect follows. */
   "policy:revoked": (e: PolicyRevoked) => void;
   /**
@@ -485,6 +592,16 @@ export interface ClientToServer {
    * expires; the session then lasts until the new token's `exp`.
    */
   "auth:refresh": (req: AuthRefreshRequest, ack: (a: AuthRefreshAck) => void) => void;
+  /**
+   * `chat:send`: a message to the auction's room (any member, spectators too). The text is
+   * trimmed and has 1 to 500 characters; it is sent to everyone as given, to be shown as text.
+   */
+  "chat:send": (req: ChatSendRequest, ack: (a: ChatSendAck) => void) => void;
+  /**
+   * `chat:delete`: the commissioner deletes a message; everyone is sent `chat:deleted`, and it
+   * is never sent again.
+   */
+  "chat:delete": (req: ChatDeleteRequest, ack: (a: ChatDeleteAck) => void) => void;
 }
 
 /** The names of the events that advance an auction's `seq` (each an `AuctionEvent`'s `kind`). */

@@ -195,57 +195,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/auctions/{id}/invitations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Invite someone as a team's manager or as a spectator (commissioner). */
-        post: operations["createInvitation"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auctions/{id}/join": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Join the auction with an invitation code (once). */
-        post: operations["joinAuction"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auctions/{id}/members": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Who belongs to the auction, and as what. */
-        get: operations["listMembers"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/auctions/{id}/start": {
         parameters: {
             query?: never;
@@ -388,6 +337,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auctions/{id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Invite someone as a team's manager or as a spectator (commissioner). */
+        post: operations["createInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auctions/{id}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Join the auction with an invitation code (once), optionally with a display name. */
+        post: operations["joinAuction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auctions/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who belongs to the auction, by name and role (their `sub`s to the commissioner only). */
+        get: operations["listMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auctions/{id}/members/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the name other members see you by (any member). */
+        put: operations["setDisplayName"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/magic-link": {
         parameters: {
             query?: never;
@@ -439,6 +456,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out: revoke the refresh token and every token of its login (its family), so none
+         *     of them can be refreshed again. Answered 204 whether or not the token was known; needs no
+         *     bearer. An access token already issued works until it expires (15 minutes at most).
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me": {
         parameters: {
             query?: never;
@@ -446,7 +484,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who the bearer is, and the auctions they belong to. */
+        /** Who the bearer is, and the auctions they belong to (with each one's name and phase). */
         get: operations["getMe"];
         put?: never;
         post?: never;
@@ -682,7 +720,8 @@ export interface components {
             /** Format: int64 */
             id: number;
             name: string;
-            commissioner: string;
+            /** @description The name members see the commissioner by (never their email). */
+            commissioner_name: string;
             /** @description `lobby`, `nominating`, `bidding`, `paused` or `completed`. */
             phase: string;
             /** Format: int64 */
@@ -780,6 +819,11 @@ export interface components {
         CreateAuction: {
             name: string;
             /**
+             * @description The name members see the commissioner (the caller) by: 1 to 40 characters after
+             *     trimming, no control characters. Omitted: `Commissioner`.
+             */
+            commissioner_name?: string;
+            /**
              * @default {
              *       "bid_secs": null,
              *       "budget": null,
@@ -803,6 +847,11 @@ export interface components {
         Created: {
             /** Format: int64 */
             id: number;
+        };
+        /** DisplayNameBody */
+        DisplayNameBody: {
+            /** @description 1 to 40 characters after trimming, no control characters. */
+            display_name: string;
         };
         /** EditSaleBody */
         EditSaleBody: {
@@ -854,6 +903,11 @@ export interface components {
         /** JoinBody */
         JoinBody: {
             code: string;
+            /**
+             * @description The name other members will see: 1 to 40 characters after trimming, no control
+             *     characters. Omitted: the team's name for a manager, `Spectator` for a spectator.
+             */
+            display_name?: string;
         };
         /** LinkRequest */
         LinkRequest: {
@@ -943,27 +997,51 @@ export interface components {
             /** @description The auctions the caller belongs to. */
             memberships: components["schemas"]["Membership"][];
         };
-        /** MemberBody */
+        /**
+         * MemberBody
+         * @description A member as the caller may see them.
+         */
         MemberBody: {
-            sub: string;
+            /**
+             * @description What others see: the member's display name, or else the team's name for a manager,
+             *     `Spectator` or `Commissioner`.
+             */
+            name: string;
             role: components["schemas"]["Role"];
             /**
              * Format: uint32
              * @description The team managed, if any.
              */
             team?: number;
+            /**
+             * @description The member's `sub` (their email): only to the auction's commissioner, and in the
+             *     caller's own entry.
+             */
+            sub?: string;
         };
         /** Membership */
         Membership: {
             /** Format: int64 */
             auction_id: number;
-            sub: string;
+            auction_name: string;
+            /** @description `lobby`, `nominating`, `bidding`, `paused` or `completed` (as `GET …/{id}`). */
+            phase: string;
+            /**
+             * @description What others see: the member's display name, or else the team's name for a manager,
+             *     `Spectator` or `Commissioner`.
+             */
+            name: string;
             role: components["schemas"]["Role"];
             /**
              * Format: uint32
              * @description The team managed, if any.
              */
             team?: number;
+            /**
+             * @description The member's `sub` (their email): only to the auction's commissioner, and in the
+             *     caller's own entry.
+             */
+            sub?: string;
         };
         /** NominateBody */
         NominateBody: {
@@ -1024,10 +1102,7 @@ export interface components {
                 remaining: number;
             };
         };
-        /**
-         * Player
-         * @description A player of the auction's pool.
-         */
+        /** @description A player of the auction's pool. */
         Player: {
             name: string;
             /**
@@ -1035,8 +1110,15 @@ export interface components {
              * @description 1 is the best; automatic nominations take the best available.
              */
             rank: number;
+            /** @description Free-form (`QB`, `WR/TE`); `null` when not given. */
+            position: string | null;
+            /** @description Free-form: the player's team and bye week (`KC (10)`); `null` when not given. */
+            team_bye: string | null;
         };
-        /** PlayerBody */
+        /**
+         * PlayerBody
+         * @description A player of the pool.
+         */
         PlayerBody: {
             name: string;
             /**
@@ -1044,6 +1126,13 @@ export interface components {
              * @description 1 is the best.
              */
             rank: number;
+            /** @description Free-form, 1 to 10 characters after trimming (`QB`, `WR/TE`); empty or omitted: none. */
+            position?: string;
+            /**
+             * @description Free-form, 1 to 40 characters after trimming: the player's team and bye week
+             *     (`KC (10)`); empty or omitted: none.
+             */
+            team_bye?: string;
         };
         /**
          * PolicyStatus
@@ -1269,7 +1358,8 @@ export interface components {
             seq: number;
             /** Format: uint64 */
             server_now: number;
-            commissioner: string;
+            /** @description The name members see the commissioner by (never their email). */
+            commissioner_name: string;
             /**
              * @description Settings, teams (budget left, roster), the pool and the phase (the open lot, its
              *     `ends_at` and `version`).
@@ -2199,7 +2289,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description Players to add to the pool: JSON `[{name, rank}]`, or CSV with a `name,rank` header. */
+        /**
+         * @description Players to add to the pool: JSON `[{name, rank, position?, team_bye?}]`, or CSV with a
+         *     header naming at least `name` and `rank` (and optionally `position` or `pos`, `team_bye` or
+         *     `team`; other columns are ignored).
+         */
         requestBody: {
             content: {
                 "application/json; charset=utf-8": components["schemas"]["PlayerBody"][];
@@ -2213,311 +2307,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["CommandResult"];
-                };
-            };
-            /** @description The request is malformed or breaks a documented limit. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Missing, expired or invalid bearer token (answered by the security scheme before the
-             *     handler runs).
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a member of the auction, or not in a role that may do this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Refused by the auction rules: `type` is `/problems/<kind>` (`outbid`, `stale`,
-             *     `over_max_bid`, `lot_closed`, `not_your_turn`, …), or a conflict with what exists
-             *     (`conflict`: already a member, the team has a manager).
-             */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request body is over this route's size limit (answered before it is read). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not in a content type the operation accepts (answered before the handler). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database failed; nothing changed. Retry (with the same client id for a bid). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    createInvitation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["InvitationBody"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["InvitationCreated"];
-                };
-            };
-            /** @description The request is malformed or breaks a documented limit. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Missing, expired or invalid bearer token (answered by the security scheme before the
-             *     handler runs).
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a member of the auction, or not in a role that may do this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Refused by the auction rules: `type` is `/problems/<kind>` (`outbid`, `stale`,
-             *     `over_max_bid`, `lot_closed`, `not_your_turn`, …), or a conflict with what exists
-             *     (`conflict`: already a member, the team has a manager).
-             */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request body is over this route's size limit (answered before it is read). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not in a content type the operation accepts (answered before the handler). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database failed; nothing changed. Retry (with the same client id for a bid). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    joinAuction: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["JoinBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MemberBody"];
-                };
-            };
-            /** @description The request is malformed or breaks a documented limit. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Missing, expired or invalid bearer token (answered by the security scheme before the
-             *     handler runs).
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a member of the auction, or not in a role that may do this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Refused by the auction rules: `type` is `/problems/<kind>` (`outbid`, `stale`,
-             *     `over_max_bid`, `lot_closed`, `not_your_turn`, …), or a conflict with what exists
-             *     (`conflict`: already a member, the team has a manager).
-             */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request body is over this route's size limit (answered before it is read). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not in a content type the operation accepts (answered before the handler). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database failed; nothing changed. Retry (with the same client id for a bid). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listMembers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MemberBody"][];
                 };
             };
             /** @description The request is malformed or breaks a documented limit. */
@@ -3515,6 +3304,414 @@ export interface operations {
             };
         };
     };
+    createInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["InvitationBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["InvitationCreated"];
+                };
+            };
+            /** @description The request is malformed or breaks a documented limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Missing, expired or invalid bearer token (answered by the security scheme before the
+             *     handler runs).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a member of the auction, or not in a role that may do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Refused by the auction rules: `type` is `/problems/<kind>` (`outbid`, `stale`,
+             *     `over_max_bid`, `lot_closed`, `not_your_turn`, …), or a conflict with what exists
+             *     (`conflict`: already a member, the team has a manager).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a content type the operation accepts (answered before the handler). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database failed; nothing changed. Retry (with the same client id for a bid). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    joinAuction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["JoinBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MemberBody"];
+                };
+            };
+            /** @description The request is malformed or breaks a documented limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Missing, expired or invalid bearer token (answered by the security scheme before the
+             *     handler runs).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a member of the auction, or not in a role that may do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Refused by the auction rules: `type` is `/problems/<kind>` (`outbid`, `stale`,
+             *     `over_max_bid`, `lot_closed`, `not_your_turn`, …), or a conflict with what exists
+             *     (`conflict`: already a member, the team has a manager).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a content type the operation accepts (answered before the handler). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database failed; nothing changed. Retry (with the same client id for a bid). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MemberBody"][];
+                };
+            };
+            /** @description The request is malformed or breaks a documented limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Missing, expired or invalid bearer token (answered by the security scheme before the
+             *     handler runs).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a member of the auction, or not in a role that may do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Refused by the auction rules: `type` is `/problems/<kind>` (`outbid`, `stale`,
+             *     `over_max_bid`, `lot_closed`, `not_your_turn`, …), or a conflict with what exists
+             *     (`conflict`: already a member, the team has a manager).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a content type the operation accepts (answered before the handler). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database failed; nothing changed. Retry (with the same client id for a bid). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setDisplayName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["DisplayNameBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MemberBody"];
+                };
+            };
+            /** @description The request is malformed or breaks a documented limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Missing, expired or invalid bearer token (answered by the security scheme before the
+             *     handler runs).
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a member of the auction, or not in a role that may do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Refused by the auction rules: `type` is `/problems/<kind>` (`outbid`, `stale`,
+             *     `over_max_bid`, `lot_closed`, `not_your_turn`, …), or a conflict with what exists
+             *     (`conflict`: already a member, the team has a manager).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a content type the operation accepts (answered before the handler). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database failed; nothing changed. Retry (with the same client id for a bid). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     requestLoginLink: {
         parameters: {
             query?: never;
@@ -3686,6 +3883,63 @@ export interface operations {
             };
             /** @description The token is unknown, already used or expired. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over this route's size limit (answered before it is read). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a content type the operation accepts (answered before the handler). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed out: the token's family is revoked (or the token was unknown: nothing to do). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a valid request. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,17 +1,19 @@
-//! `/api/auctions`: create an auction, run it, read its state, events and results. Thin: every
-//! action is one call to a member's requests (`MemberRequests`); the rules decide.
+//! `/api/auctions`: create an auction, run it, read its state, events and results (members and
+//! invitations are in `members.rs`, players' formats in `players.rs`). Thin: every action is
+//! one call to a member's requests (`MemberRequests`); the rules decide.
 
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Json, PlainText};
-use poem_openapi::{ApiRequest, ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
 use super::failure::{Failure, bad_request};
+use super::players::{self, PlayersImport};
 use super::security::BearerAuth;
 use crate::auction::history::{self, BidCursor};
-use crate::auction::requests::{Member, MemberAction, MemberRequests, MemberRole};
+use crate::auction::requests::{MemberAction, MemberRequests};
 use crate::auction::store::Accepted;
-use crate::auction::{Auction, AuctionSettings, ClientId, Event, Player, PlayerId, TeamId};
+use crate::auction::{Auction, AuctionSettings, ClientId, Event, PlayerId};
 use crate::clock::Millis;
 use crate::contract::{AuctionEvent, AuctionState};
 
@@ -68,19 +70,13 @@ pub struct TeamBody {
     pub manager: Option<String>,
 }
 
-#[derive(Object, Clone)]
-pub struct PlayerBody {
-    #[oai(validator(min_length = 1, max_length = 200))]
-    pub name: String,
-    /// 1 is the best.
-    #[oai(validator(minimum(value = "1")))]
-    pub rank: u32,
-}
-
 #[derive(Object)]
 pub struct CreateAuction {
     #[oai(validator(min_length = 1, max_length = 200))]
     pub name: String,
+    /// The name members see the commissioner (the caller) by: 1 to 40 characters after
+    /// trimming, no control characters. Omitted: `Commissioner`.
+    pub commissioner_name: Option<String>,
     #[oai(default)]
     pub settings: SettingsBody,
     /// In nomination order.
@@ -88,7 +84,7 @@ pub struct CreateAuction {
     pub teams: Vec<TeamBody>,
     /// The pool; more can be imported while the auction is in the lobby.
     #[oai(default, validator(max_items = 10000))]
-    pub players: Vec<PlayerBody>,
+    pub players: Vec<players::PlayerBody>,
 }
 
 #[derive(Object)]
@@ -100,7 +96,8 @@ pub struct Created {
 pub struct AuctionSummary {
     pub id: i64,
     pub name: String,
-    pub commissioner: String,
+    /// The name members see the commissioner by (never their email).
+    pub commissioner_name: String,
     /// `lobby`, `nominating`, `bidding`, `paused` or `completed`.
     pub phase: String,
     pub seq: i64,
@@ -110,7 +107,8 @@ pub struct AuctionSummary {
     pub settings: SettingsBody,
 }
 
-fn phase_name(phase: &crate::auction::Phase) -> &'static str {
+/// A phase as `AuctionSummary.phase` and `/me` name it.
+pub fn phase_name(phase: &crate::auction::Phase) -> &'static str {
     use crate::auction::Phase;
     match phase {
         Phase::Lobby => "lobby",
@@ -142,7 +140,8 @@ pub struct CommandResult {
 pub struct StateBody {
     pub seq: i64,
     pub server_now: u64,
-    pub commissioner: String,
+    /// The name members see the commissioner by (never their email).
+    pub commissioner_name: String,
     /// Settings, teams (budget left, roster), the pool and the phase (the open lot, its
     /// `ends_at` and `version`).
     pub state: AuctionState,
@@ -201,14 +200,6 @@ pub struct EditSaleBody {
     pub price: u32,
 }
 
-/// Players to add to the pool: JSON `[{name, rank}]`, or CSV with a `name,rank` header.
-#[derive(ApiRequest)]
-pub enum PlayersImport {
-    Json(Json<Vec<PlayerBody>>),
-    #[oai(content_type = "text/csv")]
-    Csv(PlainText<String>),
-}
-
 #[derive(Object)]
 pub struct RosterEntry {
     pub player: u32,
@@ -238,45 +229,6 @@ pub enum CreateResponse {
     Created(Json<Created>),
 }
 
-#[derive(Object)]
-pub struct InvitationBody {
-    /// `manager` (with `team`) or `spectator`.
-    pub role: MemberRole,
-    /// The team a manager will manage (an index into the auction's teams).
-    pub team: Option<u32>,
-}
-
-#[derive(Object)]
-pub struct InvitationCreated {
-    /// Shown once; whoever joins with it gets the role.
-    pub code: String,
-    pub role: MemberRole,
-    #[oai(skip_serializing_if_is_none)]
-    pub team: Option<u32>,
-    pub expires_at: u64,
-}
-
-#[derive(Object)]
-pub struct JoinBody {
-    #[oai(validator(max_length = 200))]
-    pub code: String,
-}
-
-#[derive(Object)]
-pub struct MemberBody {
-    pub sub: String,
-    pub role: MemberRole,
-    /// The team managed, if any.
-    #[oai(skip_serializing_if_is_none)]
-    pub team: Option<u32>,
-}
-
-#[derive(ApiResponse)]
-pub enum InvitationResponse {
-    #[oai(status = 201)]
-    Created(Json<InvitationCreated>),
-}
-
 #[derive(ApiResponse)]
 pub enum CsvResponse {
     #[oai(status = 200, content_type = "text/csv")]
@@ -301,14 +253,6 @@ fn command_result(Accepted { events, seq }: Accepted, server_now: Millis) -> Jso
         events: numbered(events),
         server_now,
     })
-}
-
-pub fn member_body(sub: String, member: Member) -> MemberBody {
-    MemberBody {
-        sub,
-        role: member.role,
-        team: member.team.map(|t| t.index() as u32),
-    }
 }
 
 fn settings(s: &SettingsBody) -> Result<AuctionSettings, Failure> {
@@ -352,42 +296,6 @@ fn settings(s: &SettingsBody) -> Result<AuctionSettings, Failure> {
         ));
     }
     Ok(settings)
-}
-
-/// Parses a `name,rank` CSV (header required) into players; the error names the line.
-fn players_from_csv(text: &str) -> Result<Vec<Player>, String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(name))
-            .ok_or_else(|| format!("the CSV header has no `{name}` column"))
-    };
-    let (name_at, rank_at) = (column("name")?, column("rank")?);
-    let mut players = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = record.map_err(|e| format!("line {line}: {e}"))?;
-        let name = record.get(name_at).unwrap_or_default();
-        if name.is_empty() || name.len() > 200 {
-            return Err(format!("line {line}: a name has 1 to 200 characters"));
-        }
-        let rank = record
-            .get(rank_at)
-            .unwrap_or_default()
-            .parse::<u32>()
-            .ok()
-            .filter(|r| *r >= 1)
-            .ok_or_else(|| format!("line {line}: rank is a whole number from 1"))?;
-        players.push(Player {
-            name: name.to_owned(),
-            rank,
-        });
-    }
-    Ok(players)
 }
 
 fn results(state: &Auction, seq: i64) -> Results {
@@ -446,17 +354,25 @@ impl AuctionApi {
     ) -> Result<CreateResponse, Failure> {
         let body = body.0;
         let settings = settings(&body.settings)?;
+        let commissioner_name = body
+            .commissioner_name
+            .as_deref()
+            .map(super::members::display_name)
+            .transpose()?;
+        let players =
+            players::from_json(body.players).map_err(|e| bad_request("invalid_players", &e))?;
         let names: Vec<&str> = body.teams.iter().map(|t| t.name.as_str()).collect();
-        let players: Vec<(&str, u32)> = body
-            .players
-            .iter()
-            .map(|p| (p.name.as_str(), p.rank))
-            .collect();
-        let auction = Auction::new(settings, &names, &players);
+        let auction = Auction::with_players(settings, &names, players);
         let managers: Vec<Option<String>> = body.teams.into_iter().map(|t| t.manager).collect();
         let id = self
             .requests()
-            .create(&body.name, &auth.0.sub, &auction, &managers)
+            .create(
+                &body.name,
+                &auth.0.sub,
+                commissioner_name.as_ref(),
+                &auction,
+                &managers,
+            )
             .await?;
         Ok(CreateResponse::Created(Json(Created { id })))
     }
@@ -469,7 +385,7 @@ impl AuctionApi {
         Ok(Json(AuctionSummary {
             id: id.0,
             name: snapshot.name,
-            commissioner: snapshot.commissioner,
+            commissioner_name: snapshot.commissioner_name,
             phase: phase_name(&snapshot.state.phase).to_owned(),
             seq: snapshot.seq,
             teams: snapshot.state.teams.len() as u32,
@@ -511,7 +427,7 @@ impl AuctionApi {
         Ok(Json(StateBody {
             seq: snapshot.seq,
             server_now: self.now_ms(),
-            commissioner: snapshot.commissioner,
+            commissioner_name: snapshot.commissioner_name,
             state: AuctionState::from(&snapshot.state),
         }))
     }
@@ -571,18 +487,9 @@ impl AuctionApi {
         id: Path<i64>,
         body: PlayersImport,
     ) -> Answer<CommandResult> {
-        let players = match body {
-            PlayersImport::Json(Json(players)) => players
-                .into_iter()
-                .map(|p| Player {
-                    name: p.name,
-                    rank: p.rank,
-                })
-                .collect(),
-            PlayersImport::Csv(PlainText(text)) => {
-                players_from_csv(&text).map_err(|e| bad_request("invalid_players", &e))?
-            }
-        };
+        let players = body
+            .players()
+            .map_err(|e| bad_request("invalid_players", &e))?;
         if players.is_empty() || players.len() > 10_000 {
             return Err(bad_request("invalid_players", "import 1 to 10000 players"));
         }
@@ -596,55 +503,6 @@ impl AuctionApi {
             )
             .await?;
         Ok(command_result(accepted, self.now_ms()))
-    }
-
-    /// Invite someone as a team's manager or as a spectator (commissioner).
-    #[oai(
-        path = "/:id/invitations",
-        method = "post",
-        operation_id = "createInvitation"
-    )]
-    async fn invite(
-        &self,
-        auth: BearerAuth,
-        id: Path<i64>,
-        body: Json<InvitationBody>,
-    ) -> Result<InvitationResponse, Failure> {
-        let team = body.team.map(|t| TeamId(t as usize));
-        let invitation = self
-            .requests()
-            .invite(id.0, &auth.0.sub, body.role, team)
-            .await?;
-        Ok(InvitationResponse::Created(Json(InvitationCreated {
-            code: invitation.code,
-            role: invitation.role,
-            team: invitation.team.map(|t| t.index() as u32),
-            expires_at: invitation.expires_at,
-        })))
-    }
-
-    /// Join the auction with an invitation code (once).
-    #[oai(path = "/:id/join", method = "post", operation_id = "joinAuction")]
-    async fn join(
-        &self,
-        auth: BearerAuth,
-        id: Path<i64>,
-        body: Json<JoinBody>,
-    ) -> Answer<MemberBody> {
-        let member = self.requests().join(id.0, &auth.0.sub, &body.code).await?;
-        Ok(Json(member_body(auth.0.sub, member)))
-    }
-
-    /// Who belongs to the auction, and as what.
-    #[oai(path = "/:id/members", method = "get", operation_id = "listMembers")]
-    async fn members(&self, auth: BearerAuth, id: Path<i64>) -> Answer<Vec<MemberBody>> {
-        let members = self.requests().members(id.0, &auth.0.sub).await?;
-        Ok(Json(
-            members
-                .into_iter()
-                .map(|(sub, m)| member_body(sub, m))
-                .collect(),
-        ))
     }
 
     /// Start nominating (commissioner).

@@ -1,5 +1,5 @@
-//! `/api/auth/*` and `/api/me`: magic-link login, token refresh, who am I. Thin: the login
-//! service decides.
+//! `/api/auth/*` and `/api/me`: magic-link login, token refresh, sign-out, who am I. Thin: the
+//! login service decides.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
-use super::auctions::MemberBody;
+use super::members::{MemberBody, member_body};
 use super::problem::Problem;
 use super::security::BearerAuth;
 use crate::auction::requests::{MemberRequests, RequestError};
@@ -96,6 +96,10 @@ pub struct Me {
 #[derive(Object)]
 pub struct Membership {
     pub auction_id: i64,
+    pub auction_name: String,
+    /// `lobby`, `nominating`, `bidding`, `paused` or `completed` (as `GET …/{id}`).
+    pub phase: String,
+    /// The caller in that auction (with their own `sub`).
     #[oai(flatten)]
     pub member: MemberBody,
 }
@@ -142,6 +146,26 @@ pub enum TokenResponse {
     /// The token is unknown, already used or expired.
     #[oai(status = 401, content_type = "application/problem+json")]
     Unauthorized(Json<Problem>),
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+#[derive(ApiResponse)]
+#[allow(dead_code)] // `BadRequest`, `UnsupportedMediaType`: the body extractor answers those.
+pub enum LogoutResponse {
+    /// The body is not a valid request.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// The body is not in a content type the operation accepts (answered before the handler).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
+    /// The request body is over this route's size limit (answered before it is read).
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
+
+    /// Signed out: the token's family is revoked (or the token was unknown: nothing to do).
+    #[oai(status = 204)]
+    SignedOut,
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
 }
@@ -251,7 +275,18 @@ impl LoginApi {
         token_response(self.login().refresh(&body.refresh_token).await)
     }
 
-    /// Who the bearer is, and the auctions they belong to.
+    /// Sign out: revoke the refresh token and every token of its login (its family), so none
+    /// of them can be refreshed again. Answered 204 whether or not the token was known; needs no
+    /// bearer. An access token already issued works until it expires (15 minutes at most).
+    #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
+    async fn logout(&self, body: Json<RefreshRequest>) -> LogoutResponse {
+        match self.login().logout(&body.refresh_token).await {
+            Ok(()) => LogoutResponse::SignedOut,
+            Err(e) => LogoutResponse::Unavailable(unavailable(&e)),
+        }
+    }
+
+    /// Who the bearer is, and the auctions they belong to (with each one's name and phase).
     #[oai(path = "/me", method = "get", operation_id = "getMe")]
     async fn me(&self, auth: BearerAuth) -> MeResponse {
         match self.requests().memberships(&auth.0.sub).await {
@@ -259,9 +294,11 @@ impl LoginApi {
                 role: format!("{:?}", auth.0.role).to_lowercase(),
                 memberships: list
                     .into_iter()
-                    .map(|(auction_id, m)| Membership {
-                        auction_id,
-                        member: super::auctions::member_body(auth.0.sub.clone(), m),
+                    .map(|m| Membership {
+                        auction_id: m.auction_id,
+                        auction_name: m.auction_name,
+                        phase: super::auctions::phase_name(&m.phase).to_owned(),
+                        member: member_body(m.member, true),
                     })
                     .collect(),
                 sub: auth.0.sub,

@@ -5,12 +5,15 @@ mod auctions;
 pub mod engine_io_error;
 mod failure;
 mod login;
+mod members;
+mod players;
 pub mod problem;
 mod security;
 
 pub use admin::AdminApi;
 pub use auctions::AuctionApi;
 pub use login::LoginApi;
+pub use members::MemberApi;
 pub use problem::Problem;
 
 use poem_openapi::{OpenApiService, Tags};
@@ -26,7 +29,7 @@ pub enum ApiTags {
 }
 
 /// Every API of the server, as one OpenAPI service.
-pub type Apis = (AdminApi, AuctionApi, LoginApi);
+pub type Apis = (AdminApi, AuctionApi, MemberApi, LoginApi);
 
 /// Where the API is mounted.
 pub const BASE_PATH: &str = "/api";
@@ -47,6 +50,7 @@ pub fn document() -> String {
     service((
         AdminApi::for_document(),
         AuctionApi::for_document(),
+        MemberApi::for_document(),
         LoginApi::for_document(),
     ))
     .spec()

@@ -26,6 +26,7 @@ mod client_id;
 pub mod deadlines;
 pub mod history;
 mod ids;
+pub mod names;
 pub mod requests;
 mod rules;
 pub mod store;

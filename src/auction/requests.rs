@@ -7,8 +7,15 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+mod chat;
+mod members;
+
+pub use chat::{ChatError, ChatPace, ChatText, MAX_CHAT_CHARS};
+pub use members::{INVITATION_TTL_MS, Invitation, MembershipSummary};
+
 use super::deadlines::Deadlines;
 use super::history::{BidCursor, StoredBidPage};
+use super::names::DisplayName;
 use super::store::{Accepted, AuctionStore, NewMember, StoreError};
 use super::{Auction, AuctionSettings, ClientId, Command, Player, PlayerId, Rejection, TeamId};
 use crate::clock::SharedClock;
@@ -71,7 +78,7 @@ pub struct Member {
 impl Member {
     /// From a `members` row. Roles are written by this code; an unknown one gets the least:
     /// read-only.
-    fn from_row(role: &str, team: Option<i32>) -> Self {
+    pub(crate) fn from_row(role: &str, team: Option<i32>) -> Self {
         Self {
             role: MemberRole::parse(role).unwrap_or(MemberRole::Spectator),
             team: team.map(|t| TeamId(t as usize)),
@@ -159,7 +166,8 @@ pub struct Snapshot {
     pub name: String,
     pub state: Auction,
     pub seq: i64,
-    pub commissioner: String,
+    /// What members see of the commissioner: a name, never the `sub`.
+    pub commissioner_name: String,
     pub member: Member,
 }
 
@@ -173,6 +181,7 @@ pub struct MemberRequests {
     store: AuctionStore,
     deadlines: Arc<Deadlines>,
     pace: Arc<MemberPace>,
+    chat_pace: Arc<ChatPace>,
     clock: SharedClock,
 }
 
@@ -183,16 +192,18 @@ impl MemberRequests {
             store,
             deadlines,
             pace: Arc::new(member_pace(&limits)),
+            chat_pace: Arc::new(chat::pace(&limits)),
             clock,
         }
     }
 
     /// The same within `limits`: refused bids stored per member and lot, and the per-member
-    /// event rate of the realtime side.
+    /// event and chat rates of the realtime side.
     pub fn with_limits(self, limits: &Limits) -> Self {
         Self {
             store: self.store.storing_refusals(limits.stored_refusals_per_lot),
             pace: Arc::new(member_pace(limits)),
+            chat_pace: Arc::new(chat::pace(limits)),
             ..self
         }
     }
@@ -211,11 +222,13 @@ impl MemberRequests {
         &self.store
     }
 
-    /// Stores a new auction: the caller is its commissioner; `managers[i]` manages team `i`.
+    /// Stores a new auction: the caller is its commissioner (named `commissioner_name`, if
+    /// given); `managers[i]` manages team `i`.
     pub async fn create(
         &self,
         name: &str,
         commissioner: &str,
+        commissioner_name: Option<&DisplayName>,
         auction: &Auction,
         managers: &[Option<String>],
     ) -> Result<i64, RequestError> {
@@ -226,6 +239,7 @@ impl MemberRequests {
                 .iter()
                 .position(|m| m.as_deref() == Some(commissioner))
                 .map(TeamId),
+            display_name: commissioner_name.map(DisplayName::as_str),
         }];
         for (team, sub) in managers.iter().enumerate() {
             if let Some(sub) = sub.as_deref()
@@ -238,6 +252,7 @@ impl MemberRequests {
                     sub,
                     role: MemberRole::Manager.as_str(),
                     team: Some(TeamId(team)),
+                    display_name: None,
                 });
             }
         }
@@ -262,10 +277,10 @@ impl MemberRequests {
         let member = self.member(id, sub).await?;
         let stored = self.store.stored(id).await?;
         Ok(Snapshot {
+            commissioner_name: self.commissioner_name(id, &stored).await?,
             name: stored.name,
             state: stored.state,
             seq: stored.seq,
-            commissioner: stored.commissioner,
             member,
         })
     }
@@ -369,92 +384,7 @@ fn command_for(member: &Member, action: MemberAction) -> Result<Command, Request
     }
 }
 
-/// An invitation as created: the code is shown once.
-pub struct Invitation {
-    pub code: String,
-    pub role: MemberRole,
-    pub team: Option<TeamId>,
-    pub expires_at: u64,
-}
-
-/// How long an invitation code works.
-pub const INVITATION_TTL_MS: u64 = 7 * 24 * 3600 * 1000;
-
 impl MemberRequests {
-    /// The commissioner invites someone to join as `role` (a manager for `team`).
-    pub async fn invite(
-        &self,
-        id: i64,
-        sub: &str,
-        role: MemberRole,
-        team: Option<TeamId>,
-    ) -> Result<Invitation, RequestError> {
-        if self.member(id, sub).await?.role != MemberRole::Commissioner {
-            return Err(RequestError::Forbidden("only the commissioner invites"));
-        }
-        let (state, _) = self.store.state(id).await?;
-        match (role, team) {
-            (MemberRole::Manager, Some(t)) if t.index() < state.teams.len() => {}
-            (MemberRole::Manager, _) => {
-                return Err(RequestError::Invalid(
-                    "a manager invitation names one of the auction's teams",
-                ));
-            }
-            (MemberRole::Spectator, None) => {}
-            (MemberRole::Spectator, Some(_)) => {
-                return Err(RequestError::Invalid("a spectator has no team"));
-            }
-            (MemberRole::Commissioner, _) => {
-                return Err(RequestError::Invalid("an auction has one commissioner"));
-            }
-        }
-        let code = crate::login::secret::generate();
-        let expires_at = self.clock.now_ms() + INVITATION_TTL_MS;
-        self.store
-            .add_invitation(
-                id,
-                &crate::login::secret::hash(&code),
-                role.as_str(),
-                team,
-                expires_at,
-            )
-            .await?;
-        Ok(Invitation {
-            code,
-            role,
-            team,
-            expires_at,
-        })
-    }
-
-    /// `sub` joins with an invitation code (once).
-    pub async fn join(&self, id: i64, sub: &str, code: &str) -> Result<Member, RequestError> {
-        if self.store.membership(id, sub).await?.is_some() {
-            return Err(RequestError::Conflict("already a member of this auction"));
-        }
-        let hash = crate::login::secret::hash(code);
-        let row = self
-            .store
-            .redeem_invitation(id, &hash, sub, self.clock.now_ms())
-            .await?
-            .ok_or(RequestError::Forbidden(
-                "the invitation is unknown, used or expired",
-            ))?;
-        Ok(Member::from_row(&row.0, row.1))
-    }
-
-    /// Every member, for a member.
-    pub async fn members(&self, id: i64, sub: &str) -> Result<Vec<(String, Member)>, RequestError> {
-        self.member(id, sub).await?;
-        Ok(self
-            .store
-            .members(id)
-            .await?
-            .into_iter()
-            .map(|m| (m.sub, Member::from_row(&m.role, m.team)))
-            .collect())
-    }
-
     /// One page of a lot's bid history, for a member.
     pub async fn bids(
         &self,
@@ -466,16 +396,5 @@ impl MemberRequests {
     ) -> Result<StoredBidPage, RequestError> {
         self.member(id, sub).await?;
         Ok(self.store.bids(id, lot, after, limit).await?)
-    }
-
-    /// The auctions `sub` belongs to.
-    pub async fn memberships(&self, sub: &str) -> Result<Vec<(i64, Member)>, RequestError> {
-        Ok(self
-            .store
-            .memberships_of(sub)
-            .await?
-            .into_iter()
-            .map(|m| (m.auction_id, Member::from_row(&m.role, m.team)))
-            .collect())
     }
 }

@@ -60,6 +60,26 @@ pub struct Player {
     pub name: String,
     /// 1 is the best; automatic nominations take the best available.
     pub rank: u32,
+    /// Free-form (`QB`, `WR/TE`, …); the rules do not read it. Absent in state stored before
+    /// it existed.
+    #[serde(default)]
+    pub position: Option<String>,
+    /// Free-form: the player's real-world team and bye week (`KC (10)`); the rules do not read
+    /// it.
+    #[serde(default)]
+    pub team_bye: Option<String>,
+}
+
+impl Player {
+    /// A player with a name and a rank only.
+    pub fn new(name: impl Into<String>, rank: u32) -> Self {
+        Self {
+            name: name.into(),
+            rank,
+            position: None,
+            team_bye: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -275,6 +295,15 @@ fn phase_name(phase: &Phase) -> &'static str {
 
 impl Auction {
     pub fn new(settings: AuctionSettings, teams: &[&str], players: &[(&str, u32)]) -> Self {
+        let players = players
+            .iter()
+            .map(|(name, rank)| Player::new(*name, *rank))
+            .collect();
+        Self::with_players(settings, teams, players)
+    }
+
+    /// An auction in the lobby with these teams and players (in this order).
+    pub fn with_players(settings: AuctionSettings, teams: &[&str], players: Vec<Player>) -> Self {
         Self {
             teams: teams
                 .iter()
@@ -284,14 +313,8 @@ impl Auction {
                     roster: Vec::new(),
                 })
                 .collect(),
-            players: players
-                .iter()
-                .map(|(name, rank)| Player {
-                    name: (*name).to_owned(),
-                    rank: *rank,
-                })
-                .collect(),
             pool: (0..players.len()).map(PlayerId).collect(),
+            players,
             phase: Phase::Lobby,
             sales: Vec::new(),
             last_lot: 0,

@@ -14,6 +14,7 @@
 //!
 //! The store takes the time (`now`) from its caller and never reads a clock.
 
+pub mod chat;
 mod membership;
 
 use std::collections::HashMap;
@@ -76,11 +77,13 @@ pub struct StoredAuction {
     pub seq: i64,
 }
 
-/// A member as stored at creation: `sub`, role (`commissioner`, `manager`, `spectator`), team.
+/// A member as stored at creation: `sub`, role (`commissioner`, `manager`, `spectator`), team,
+/// and the display name they chose, if any.
 pub struct NewMember<'a> {
     pub sub: &'a str,
     pub role: &'a str,
     pub team: Option<TeamId>,
+    pub display_name: Option<&'a str>,
 }
 
 /// Auctions, their event logs and members in the database; commands run in transactions.
@@ -154,6 +157,7 @@ impl AuctionStore {
                 role: Set(m.role.to_owned()),
                 team: Set(m.team.map(|t| t.index() as i32)),
                 joined_at: Set(now as i64),
+                display_name: Set(m.display_name.map(str::to_owned)),
                 ..Default::default()
             }))
             .exec(&txn)

@@ -7,11 +7,12 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use ts_rs::TS;
 
 use super::commands::{
-    AuthRefreshRequest, BidRequest, Command, JoinRequest, NominateRequest, TimeSyncRequest,
+    AuthRefreshRequest, BidRequest, ChatDeleteRequest, ChatSendRequest, Command, JoinRequest,
+    NominateRequest, TimeSyncRequest,
 };
 use super::events::{
-    AuctionEvent, AuctionSnapshot, AuthExpired, BidRejected, Message, PolicyRevoked, Presence,
-    TeamUpdated,
+    AuctionEvent, AuctionSnapshot, AuthExpired, BidRejected, ChatDeleted, ChatHistory, ChatMessage,
+    Message, PolicyRevoked, Presence, TeamUpdated,
 };
 use super::typescript::Declarations;
 
@@ -117,6 +118,8 @@ pub fn events() -> Vec<Event> {
         command::<BidRequest>(),
         command::<TimeSyncRequest>(),
         command::<AuthRefreshRequest>(),
+        command::<ChatSendRequest>(),
+        command::<ChatDeleteRequest>(),
         message::<AuctionSnapshot>(),
     ];
     all.extend(
@@ -133,6 +136,9 @@ pub fn events() -> Vec<Event> {
         message::<TeamUpdated>(),
         message::<BidRejected>(),
         message::<Presence>(),
+        message::<ChatMessage>(),
+        message::<ChatDeleted>(),
+        message::<ChatHistory>(),
         message::<PolicyRevoked>(),
         message::<AuthExpired>(),
     ]);
@@ -150,7 +156,7 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), events.len(), "no name twice");
-        assert_eq!(events.len(), 5 + 6 + AuctionEvent::NAMES.len());
+        assert_eq!(events.len(), 7 + 9 + AuctionEvent::NAMES.len());
         assert!(
             events
                 .iter()

@@ -71,8 +71,9 @@ pub struct ErrorBody {
     /// `conflict`, `unavailable`, `bad_request` (a malformed or oversized event, or one with no
     /// handler; the detail quotes at most a short excerpt of it), `rate_limited` (the
     /// connection or the member sent events too fast: retry later; kept up, the socket is
-    /// disconnected), `token_expired` (the session's token expired), or for `auth:refresh`
-    /// `invalid_token` and `wrong_subject`.
+    /// disconnected; or, for `chat:send`, the member's chat rate: the detail says when to
+    /// retry), `token_expired` (the session's token expired), for `chat:send`
+    /// `invalid_message`, or for `auth:refresh` `invalid_token` and `wrong_subject`.
     #[serde(rename = "type")]
     pub kind: String,
     pub detail: String,
@@ -148,6 +149,8 @@ pub struct Joined {
     pub role: MemberRole,
     /// The team the caller manages, if any.
     pub team: Option<u32>,
+    /// The name others see the caller by (their display name, or one their role gives them).
+    pub name: String,
 }
 
 ack!(
@@ -263,6 +266,61 @@ pub struct Refreshed {
 ack!(
     /// The answer to `auth:refresh` (refused, the old token holds until it expires).
     AuthRefreshAck(Refreshed)
+);
+
+/// `chat:send`: a message to the auction's room (any member, spectators too). The text is
+/// trimmed and has 1 to 500 characters; it is sent to everyone as given, to be shown as text.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, TS, JsonSchema)]
+pub struct ChatSendRequest {
+    pub auction_id: i64,
+    pub text: String,
+}
+
+impl Command for ChatSendRequest {
+    const NAME: &'static str = "chat:send";
+    type Ack = ChatSendAck;
+}
+
+/// A message stored and sent to the room (`chat:message`, the sender included).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS, JsonSchema)]
+pub struct ChatSent {
+    pub ok: True,
+    /// The message's id.
+    pub id: i64,
+}
+
+ack!(
+    /// The answer to `chat:send`: refused as `invalid_message` (empty, over 500 characters, or
+    /// with control characters), `rate_limited` (the member's chat rate), `forbidden` (not a
+    /// member), or as any event.
+    ChatSendAck(ChatSent)
+);
+
+/// `chat:delete`: the commissioner deletes a message; everyone is sent `chat:deleted`, and it
+/// is never sent again.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, TS, JsonSchema)]
+pub struct ChatDeleteRequest {
+    pub auction_id: i64,
+    /// The message's id.
+    pub id: i64,
+}
+
+impl Command for ChatDeleteRequest {
+    const NAME: &'static str = "chat:delete";
+    type Ack = ChatDeleteAck;
+}
+
+/// Done, with nothing more to say.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS, JsonSchema)]
+pub struct Acknowledged {
+    pub ok: True,
+}
+
+ack!(
+    /// The answer to `chat:delete`: done (also when it was deleted before), or refused as
+    /// `forbidden` (not the commissioner), `not_found` (no such message in this auction), or as
+    /// any event.
+    ChatDeleteAck(Acknowledged)
 );
 
 /// A `client_bid_id` on the wire: a string (checked when parsed).

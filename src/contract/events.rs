@@ -13,6 +13,7 @@ use ts_rs::TS;
 use super::commands::ErrorBody;
 use super::state::{self, AuctionState, Lot, Player, RosterSpot, Settings};
 use crate::auction;
+use crate::auction::requests::MemberRole;
 
 /// A server → client message with a name of its own.
 pub trait Message: Serialize + TS + JsonSchema + 'static {
@@ -339,8 +340,8 @@ impl From<&AuctionEvent> for auction::Event {
 /// sent what it missed).
 #[derive(Clone, Debug, PartialEq, Serialize, TS, JsonSchema)]
 pub struct AuctionSnapshot {
-    /// The commissioner's `sub`.
-    pub commissioner: String,
+    /// The name members see the commissioner by (never their email).
+    pub commissioner_name: String,
     pub state: AuctionState,
 }
 
@@ -402,13 +403,63 @@ impl Message for BidRejected {
 pub struct Presence {
     /// `null` only for a room whose name does not hold an auction id.
     pub auction_id: Option<i64>,
-    /// Who: their `sub`.
-    pub sub: String,
+    /// Who: the name members see them by (never their email).
+    pub name: String,
+    pub role: MemberRole,
+    /// The team they manage, if any.
+    pub team: Option<u32>,
     pub online: bool,
 }
 
 impl Message for Presence {
     const NAME: &'static str = "presence";
+    const STAMPED: bool = false;
+}
+
+/// A chat message, sent to the auction's room (the sender included) and in `chat:history`.
+/// `text` is as the sender wrote it (trimmed): show it as text, never as markup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS, JsonSchema)]
+pub struct ChatMessage {
+    pub auction_id: i64,
+    /// Grows with every message of the server; `chat:delete` names it.
+    pub id: i64,
+    /// The sender's name when they sent it.
+    pub name: String,
+    pub role: MemberRole,
+    /// The team the sender managed, if any.
+    pub team: Option<u32>,
+    pub text: String,
+    /// When it was sent: server ms since the Unix epoch.
+    pub at: u64,
+}
+
+impl Message for ChatMessage {
+    const NAME: &'static str = "chat:message";
+    const STAMPED: bool = false;
+}
+
+/// The commissioner deleted a chat message: remove it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS, JsonSchema)]
+pub struct ChatDeleted {
+    pub auction_id: i64,
+    pub id: i64,
+}
+
+impl Message for ChatDeleted {
+    const NAME: &'static str = "chat:deleted";
+    const STAMPED: bool = false;
+}
+
+/// The room's last chat messages (up to 100, deleted ones left out), oldest first: sent to a
+/// socket after every `auction:join` it was granted, after the snapshot or replay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS, JsonSchema)]
+pub struct ChatHistory {
+    pub auction_id: i64,
+    pub messages: Vec<ChatMessage>,
+}
+
+impl Message for ChatHistory {
+    const NAME: &'static str = "chat:history";
     const STAMPED: bool = false;
 }
 
@@ -451,6 +502,9 @@ pub enum ServerEvent {
     TeamUpdated(Stamped<TeamUpdated>),
     BidRejected(BidRejected),
     Presence(Presence),
+    Chat(ChatMessage),
+    ChatDeleted(ChatDeleted),
+    ChatHistory(ChatHistory),
     PolicyRevoked(PolicyRevoked),
     AuthExpired(AuthExpired),
 }
@@ -463,6 +517,9 @@ impl ServerEvent {
             Self::TeamUpdated(_) => TeamUpdated::NAME,
             Self::BidRejected(_) => BidRejected::NAME,
             Self::Presence(_) => Presence::NAME,
+            Self::Chat(_) => ChatMessage::NAME,
+            Self::ChatDeleted(_) => ChatDeleted::NAME,
+            Self::ChatHistory(_) => ChatHistory::NAME,
             Self::PolicyRevoked(_) => PolicyRevoked::NAME,
             Self::AuthExpired(_) => AuthExpired::NAME,
         }
@@ -485,6 +542,9 @@ impl Serialize for ServerEvent {
             Self::TeamUpdated(m) => m.serialize(s),
             Self::BidRejected(m) => m.serialize(s),
             Self::Presence(m) => m.serialize(s),
+            Self::Chat(m) => m.serialize(s),
+            Self::ChatDeleted(m) => m.serialize(s),
+            Self::ChatHistory(m) => m.serialize(s),
             Self::PolicyRevoked(m) => m.serialize(s),
             Self::AuthExpired(m) => m.serialize(s),
         }
@@ -511,6 +571,8 @@ mod tests {
                 players: vec![auction::Player {
                     name: "Allen".into(),
                     rank: 2,
+                    position: Some("QB".into()),
+                    team_bye: None,
                 }],
             },
             Event::SettingsChanged {

@@ -19,13 +19,14 @@ pub mod typescript;
 use std::path::Path;
 
 pub use commands::{
-    AuthRefreshAck, AuthRefreshRequest, BidRequest, Command, CommandAck, Done, ErrorBody, JoinAck,
+    Acknowledged, AuthRefreshAck, AuthRefreshRequest, BidRequest, ChatDeleteAck, ChatDeleteRequest,
+    ChatSendAck, ChatSendRequest, ChatSent, Command, CommandAck, Done, ErrorBody, JoinAck,
     JoinRequest, Joined, NominateRequest, Refreshed, Refusal, TimeSyncAck, TimeSyncRequest,
     TimeSynced, True,
 };
 pub use events::{
-    AuctionEvent, AuctionSnapshot, AuthExpired, BidRejected, PolicyRevoked, Presence, ServerEvent,
-    Stamp, Stamped, TeamUpdated,
+    AuctionEvent, AuctionSnapshot, AuthExpired, BidRejected, ChatDeleted, ChatHistory, ChatMessage,
+    PolicyRevoked, Presence, ServerEvent, Stamp, Stamped, TeamUpdated,
 };
 pub use state::AuctionState;
 

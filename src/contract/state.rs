@@ -3,9 +3,10 @@
 //! from them in [`AuctionState::from`]; the JSON is the one the domain types always produced.
 //!
 //! Besides serde, TypeScript and JSON Schema, they describe themselves to poem-openapi, so the
-//! OpenAPI document types `GET …/state`. Two shapes OpenAPI 3.0 cannot derive are described by
-//! hand in `openapi`: a phase (a string, or an object keyed by the phase's name) and a roster
-//! spot (a `[player, price]` pair).
+//! OpenAPI document types `GET …/state`. Three shapes poem-openapi cannot derive are described
+//! by hand in `openapi`: a phase (a string, or an object keyed by the phase's name), a roster
+//! spot (a `[player, price]` pair) and a player (whose optional fields are `null`, never
+//! missing).
 
 mod openapi;
 
@@ -51,13 +52,18 @@ pub struct Team {
 pub struct RosterSpot(pub u32, pub u32);
 
 /// A player of the auction's pool.
-#[derive(
-    Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema, poem_openapi::Object,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 pub struct Player {
     pub name: String,
     /// 1 is the best; automatic nominations take the best available.
     pub rank: u32,
+    /// Free-form, 1 to 10 characters (`QB`, `WR/TE`); `null` when not given.
+    #[serde(default)]
+    pub position: Option<String>,
+    /// Free-form, 1 to 40 characters: the player's team and bye week (`KC (10)`); `null` when
+    /// not given.
+    #[serde(default)]
+    pub team_bye: Option<String>,
 }
 
 /// The lot being bid on.
@@ -192,6 +198,8 @@ impl From<&auction::Player> for Player {
         Self {
             name: p.name.clone(),
             rank: p.rank,
+            position: p.position.clone(),
+            team_bye: p.team_bye.clone(),
         }
     }
 }
@@ -278,6 +286,8 @@ impl From<&Player> for auction::Player {
         Self {
             name: p.name.clone(),
             rank: p.rank,
+            position: p.position.clone(),
+            team_bye: p.team_bye.clone(),
         }
     }
 }
@@ -310,6 +320,8 @@ mod tests {
         };
         let players = [("Mahomes", 1), ("Allen", 2), ("Hurts", 3), ("Lamar", 4)];
         let mut a = Auction::new(settings, &["Ann", "Bob"], &players);
+        a.players[0].position = Some("QB".into());
+        a.players[0].team_bye = Some("KC (6)".into());
         a.handle(Command::Start, 0).unwrap();
         let nominate = |team, player| Command::Nominate {
             team,
@@ -332,6 +344,33 @@ mod tests {
         assert!(!a.sales.is_empty());
         let wire = serde_json::to_value(AuctionState::from(&a)).unwrap();
         assert_eq!(wire, serde_json::to_value(&a).unwrap());
+    }
+
+    /// State and events stored before players had a position and a team/bye field read back,
+    /// with neither.
+    #[test]
+    fn players_stored_without_the_new_fields_read_back() {
+        let mut stored = serde_json::to_value(Auction::new(
+            auction::AuctionSettings::default(),
+            &["Ann", "Bob"],
+            &[("Allen", 1)],
+        ))
+        .unwrap();
+        let player = stored["players"][0].as_object_mut().unwrap();
+        player.remove("position");
+        player.remove("team_bye");
+        let read: Auction = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.players, [auction::Player::new("Allen", 1)]);
+        let event: auction::Event = serde_json::from_value(serde_json::json!(
+            {"kind": "players_added", "players": [{"name": "Kelce", "rank": 2}]}
+        ))
+        .unwrap();
+        assert_eq!(
+            event,
+            auction::Event::PlayersAdded {
+                players: vec![auction::Player::new("Kelce", 2)]
+            }
+        );
     }
 
     /// poem-openapi writes the REST answer with its own serializer: it must agree with serde's.

@@ -85,6 +85,8 @@ pub mod members {
         /// The team managed (a commissioner may manage one too).
         pub team: Option<i32>,
         pub joined_at: i64,
+        /// What other members see instead of `sub`; `None`: a name from the role.
+        pub display_name: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -180,6 +182,33 @@ pub mod refused_bids {
         /// The refusal's kind (`outbid`, `stale`, …).
         pub reason: String,
         pub at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod chat_messages {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "chat_messages")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub auction_id: i64,
+        /// The sender (never sent to clients).
+        pub sub: String,
+        /// The sender's name, role and team when it was sent.
+        pub name: String,
+        pub team: Option<i32>,
+        pub role: String,
+        pub text: String,
+        pub at: i64,
+        /// Deleted by the commissioner: never sent again.
+        pub deleted: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

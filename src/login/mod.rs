@@ -246,6 +246,13 @@ impl LoginService {
         self.issue(&rotated.sub, &rotated.family).await
     }
 
+    /// Signs out: revokes `token`'s family. An unknown token changes nothing and is not an
+    /// error (the answer must not tell a guesser which tokens exist).
+    pub async fn logout(&self, token: &str) -> Result<(), LoginError> {
+        refresh::sign_out(&self.db, token, self.clock.now_ms()).await?;
+        Ok(())
+    }
+
     async fn issue(&self, sub: &str, family: &str) -> Result<Tokens, LoginError> {
         let refresh = refresh::issue(&self.db, sub, family, self.clock.now_ms()).await?;
         Ok(Tokens {

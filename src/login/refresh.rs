@@ -96,6 +96,37 @@ async fn family_revoked(db: &DatabaseConnection, family: &str) -> Result<bool, D
     Ok(revoked > 0)
 }
 
+/// Sign-out: revokes the family of `token`, if it is a known one (used, expired or not: a
+/// signed-out login must not come back through any of its tokens).
+pub async fn sign_out(db: &DatabaseConnection, token: &str, now: Millis) -> Result<(), DbErr> {
+    let Some(row) = refresh_tokens::Entity::find()
+        .filter(Column::TokenHash.eq(secret::hash(token)))
+        .one(db)
+        .await?
+    else {
+        tracing::debug!("sign-out with an unknown refresh token: nothing to revoke");
+        return Ok(());
+    };
+    let revoked = mark_family_revoked(db, &row.family, now as i64).await?;
+    tracing::info!(sub = %row.sub, family = %row.family, tokens_revoked = revoked, "signed out: the refresh family is revoked");
+    Ok(())
+}
+
+/// Sets `revoked_at` on every token of `family` not revoked yet; how many.
+async fn mark_family_revoked(
+    db: &DatabaseConnection,
+    family: &str,
+    now: i64,
+) -> Result<u64, DbErr> {
+    Ok(refresh_tokens::Entity::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(now))
+        .filter(Column::Family.eq(family))
+        .filter(Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Revokes every token of `replayed`'s family. Logged at WARN once per family (a revoked
 /// family's tokens replayed again change nothing and are logged at DEBUG).
 async fn revoke_family(
@@ -103,13 +134,7 @@ async fn revoke_family(
     replayed: &refresh_tokens::Model,
     now: i64,
 ) -> Result<(), DbErr> {
-    let revoked = refresh_tokens::Entity::update_many()
-        .col_expr(Column::RevokedAt, Expr::value(now))
-        .filter(Column::Family.eq(&replayed.family))
-        .filter(Column::RevokedAt.is_null())
-        .exec(db)
-        .await?
-        .rows_affected;
+    let revoked = mark_family_revoked(db, &replayed.family, now).await?;
     if revoked > 0 {
         tracing::warn!(
             sub = %replayed.sub,

@@ -1,7 +1,8 @@
 //! The auction's client events on `/auction`, each answered by an ack `{ok, seq, error}`:
 //! `auction:join {auction_id, last_seq}`, `lot:nominate {auction_id, player, opening_bid}`,
-//! `bid:place {auction_id, lot_id, amount, client_bid_id, expected_version}`. They make the
-//! same member requests as REST; broadcasts come from the store after commit.
+//! `bid:place {auction_id, lot_id, amount, client_bid_id, expected_version}`, and the chat's
+//! (`super::chat`). They make the same member requests as REST; broadcasts come from the store
+//! after commit.
 //!
 //! Every client event is admitted first ([`Admitted`]: rates and size, see `rate`); then its
 //! payload is parsed into the same bounded types REST takes (numbers of REST's widths, a
@@ -15,14 +16,15 @@ use serde_json::Value;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
-use super::broadcast::{emit_to, emit_to_room, messages, room, team_updated};
+use super::broadcast::{emit_to, messages, room, team_updated};
+use super::{chat, presence};
 use crate::api::problem::excerpt;
 use crate::auction::PlayerId;
 use crate::auction::requests::{MemberAction, MemberRequests, RequestError};
 use crate::auth::Claims;
 use crate::contract::{
     AuctionSnapshot, BidRejected, BidRequest, Command, CommandAck, Done, JoinAck, JoinRequest,
-    Joined, NominateRequest, Presence, Refusal, ServerEvent, Stamp, Stamped, True,
+    Joined, NominateRequest, Refusal, ServerEvent, Stamp, Stamped, True,
 };
 
 /// How many missed events a rejoining client is sent one by one; beyond that, a snapshot.
@@ -30,7 +32,7 @@ const MAX_REPLAY: usize = 1000;
 
 /// Past its token's expiry a socket acts as nobody (refused as not a member), even before
 /// the expiry timer has ended its session.
-fn sub<A: Adapter>(socket: &SocketRef<A>) -> String {
+pub(super) fn sub<A: Adapter>(socket: &SocketRef<A>) -> String {
     super::expiry::live_claims(socket)
         .map(|c: Claims| c.sub)
         .unwrap_or_default()
@@ -42,7 +44,7 @@ pub(super) fn error(kind: &str, detail: impl ToString) -> Refusal {
     Refusal::new(kind, excerpt(&detail.to_string()))
 }
 
-fn request_error(e: &RequestError) -> Refusal {
+pub(super) fn request_error(e: &RequestError) -> Refusal {
     if let RequestError::Unavailable(cause) = e {
         tracing::error!(error = %cause, "auction store failed");
     }
@@ -51,7 +53,7 @@ fn request_error(e: &RequestError) -> Refusal {
 
 /// The payload as `C`, or a `bad_request` refusal (logged at DEBUG: a client's mistake is not
 /// the server's, and a flood of them must not become a flood of log lines).
-fn parse<C: Command>(data: Result<Value, impl ToString>) -> Result<C, Refusal> {
+pub(super) fn parse<C: Command>(data: Result<Value, impl ToString>) -> Result<C, Refusal> {
     let refuse = |e: String| {
         let refusal = error("bad_request", e);
         tracing::debug!(event = C::NAME, detail = %refusal.error.detail, "refused a malformed client event");
@@ -104,6 +106,7 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>) {
             let _ = ack.send(&answer);
         },
     );
+    chat::register(socket);
     // Events nobody handles still spend the sender's tokens, so a flood of them ends the same
     // way; asked for an answer, they get one.
     socket.on_fallback(async |_: Admitted, ack: AckSender<A>| {
@@ -117,7 +120,7 @@ fn done(seq: i64) -> CommandAck {
 }
 
 /// Joins the auction's room first, then sends what the client missed (so nothing falls
-/// between the two; a duplicate is possible and the client drops it by `seq`).
+/// between the two; a duplicate is possible and the client drops it by `seq`), then the chat.
 async fn join<A: Adapter>(
     socket: &SocketRef<A>,
     requests: &MemberRequests,
@@ -126,31 +129,44 @@ async fn join<A: Adapter>(
     if req.last_seq.is_some_and(|last| last < 0) {
         return error("bad_request", "last_seq is a seq: 0 or more").into();
     }
-    let who = sub(socket);
     // Membership is checked once, before the room is joined; what follows reads for a member.
-    let member = match requests.member(req.auction_id, &who).await {
+    let who = match requests.named_member(req.auction_id, &sub(socket)).await {
         Ok(m) => m,
         Err(e) => return request_error(&e).into(),
     };
     socket.join(room(req.auction_id));
-    let online = ServerEvent::Presence(Presence {
-        auction_id: Some(req.auction_id),
-        sub: who,
-        online: true,
-    });
-    emit_to_room(|| socket.to(room(req.auction_id)), &online).await;
-    let store = requests.store();
-    let snapshot = match store.stored(req.auction_id).await {
-        Ok(s) => s,
-        Err(e) => return request_error(&e.into()).into(),
+    presence::online(socket, req.auction_id, &who).await;
+    let stamp = match catch_up(socket, requests, &req).await {
+        Ok(stamp) => stamp,
+        Err(e) => return request_error(&e).into(),
     };
+    if let Err(e) = chat::send_history(socket, requests, req.auction_id).await {
+        return request_error(&e).into();
+    }
+    Joined {
+        ok: True,
+        seq: stamp.seq,
+        server_now: stamp.server_now,
+        role: who.member.role,
+        team: who.member.team.map(crate::contract::state::id),
+        name: who.name,
+    }
+    .into()
+}
+
+/// Sends a joining socket what it missed since `last_seq` (or the auction as it stands); the
+/// stamp of what it was sent.
+async fn catch_up<A: Adapter>(
+    socket: &SocketRef<A>,
+    requests: &MemberRequests,
+    req: &JoinRequest,
+) -> Result<Stamp, RequestError> {
+    let store = requests.store();
+    let snapshot = store.stored(req.auction_id).await?;
     let now = requests.clock().now_ms();
     let missed = match req.last_seq {
         Some(last) if last <= snapshot.seq && snapshot.seq - last <= MAX_REPLAY as i64 => {
-            match store.events_after(req.auction_id, last).await {
-                Ok(events) => Some(events),
-                Err(e) => return request_error(&e.into()).into(),
-            }
+            Some(store.events_after(req.auction_id, last).await?)
         }
         _ => None,
     };
@@ -164,7 +180,9 @@ async fn join<A: Adapter>(
         None => vec![ServerEvent::Snapshot(Stamped {
             stamp,
             body: AuctionSnapshot {
-                commissioner: snapshot.commissioner,
+                commissioner_name: requests
+                    .commissioner_name(req.auction_id, &snapshot)
+                    .await?,
                 state: (&snapshot.state).into(),
             },
         })],
@@ -172,14 +190,7 @@ async fn join<A: Adapter>(
     for message in &replay {
         emit_to(socket, message);
     }
-    Joined {
-        ok: True,
-        seq: snapshot.seq,
-        server_now: now,
-        role: member.role,
-        team: member.team.map(crate::contract::state::id),
-    }
-    .into()
+    Ok(stamp)
 }
 
 /// What a rejoining client missed: the events up to the snapshot's `seq` under their live

@@ -9,8 +9,10 @@
 
 mod auction_events;
 pub mod broadcast;
+mod chat;
 mod endpoint;
 pub mod expiry;
+mod presence;
 pub mod pubsub;
 
 use serde::Deserialize;
@@ -29,8 +31,8 @@ use crate::auction::store::Published;
 use crate::auth::{AuthError, Claims, JwtKeys};
 use crate::config::Limits;
 use crate::contract::{
-    Command as _, PolicyRevoked, Presence, Refusal, ServerEvent, TimeSyncAck, TimeSyncRequest,
-    TimeSynced, True,
+    Command as _, PolicyRevoked, Refusal, ServerEvent, TimeSyncAck, TimeSyncRequest, TimeSynced,
+    True,
 };
 use crate::gate::{Gate, SOCKET_IO_PATH, SessionHandle};
 use gavel_policy::{ConnScheme, RequestFacts, Surface};
@@ -76,21 +78,13 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>) {
         .map(|c| c.sub)
         .unwrap_or_default();
     tracing::debug!(sid = %socket.id, sub, transport = ?socket.transport_type(), "socket connected");
+    presence::track(&socket);
     socket.on(TimeSyncRequest::NAME, time_sync::<A>);
     auction_events::register(&socket);
     socket.on_disconnect(async move |socket: SocketRef<A>| {
         expiry::stop(&socket);
         // Presence is per auction: tell each room this socket had joined.
-        for room in socket.rooms() {
-            if let Some(id) = room.strip_prefix("auction:") {
-                let offline = ServerEvent::Presence(Presence {
-                    auction_id: id.parse::<i64>().ok(),
-                    sub: sub.clone(),
-                    online: false,
-                });
-                broadcast::emit_to_room(|| socket.to(room.clone()), &offline).await;
-            }
-        }
+        presence::offline_everywhere(&socket).await;
     });
     // After `on_disconnect`, so that a socket leaving at once still stops its timer.
     expiry::start(&socket);

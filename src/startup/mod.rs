@@ -181,6 +181,7 @@ impl Application {
         let apis = api::service((
             AdminApi::new(parts.reloader.clone()),
             api::AuctionApi::new(parts.requests.clone()),
+            api::MemberApi::new(parts.requests.clone()),
             api::LoginApi::new(parts.login.clone(), parts.requests),
         ));
         let data = Shared {

@@ -8,5 +8,6 @@ mod auction_realtime;
 mod browser;
 mod node_client;
 mod python_client;
+mod room_chat;
 mod schemathesis;
 mod web;

@@ -619,10 +619,7 @@ fn an_auction_does_not_start_without_a_player_for_every_slot_and_imports_fill_th
         a.decide(&Command::Start, 0),
         Err(gavel::auction::Rejection::PoolTooSmall)
     );
-    let extra = vec![gavel::auction::Player {
-        name: "Late".into(),
-        rank: 9,
-    }];
+    let extra = vec![gavel::auction::Player::new("Late", 9)];
     a.handle(
         Command::AddPlayers {
             players: extra.clone(),

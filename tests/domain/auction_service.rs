@@ -457,3 +457,70 @@ async fn bid_history_pages_add_up_to_the_whole_in_order() {
         backend.finish().await;
     }
 }
+
+/// The chat keeps the last `KEPT_PER_AUCTION` rows of each auction: an insert prunes older
+/// ones of its auction only; history is the newest not deleted, oldest first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_keeps_the_last_thousand_messages_of_each_auction() {
+    use gavel::auction::store::chat::{ChatDeletion, KEPT_PER_AUCTION, NewChatMessage};
+    use gavel::db::entities::chat_messages;
+    for b in backends().await {
+        let s = &b.store;
+        fn message(auction_id: i64, text: &str) -> NewChatMessage<'_> {
+            NewChatMessage {
+                auction_id,
+                sub: "ann@example.com",
+                name: "Ann",
+                role: "manager",
+                team: Some(0),
+                text,
+                at: 1,
+            }
+        }
+        let other = s.add_chat_message(message(2, "elsewhere")).await.unwrap();
+        let total = KEPT_PER_AUCTION + 5;
+        let mut ids = Vec::new();
+        for i in 0..total {
+            ids.push(
+                s.add_chat_message(message(1, &format!("m{i}")))
+                    .await
+                    .unwrap()
+                    .id,
+            );
+        }
+        let kept = chat_messages::Entity::find()
+            .filter(chat_messages::Column::AuctionId.eq(1))
+            .count(s.db())
+            .await
+            .unwrap();
+        assert_eq!(kept, KEPT_PER_AUCTION, "{}", b.name);
+        assert_eq!(
+            s.delete_chat_message(1, ids[4]).await.unwrap(),
+            ChatDeletion::Unknown,
+            "pruned: {}",
+            b.name
+        );
+        assert_eq!(
+            s.delete_chat_message(1, ids[5]).await.unwrap(),
+            ChatDeletion::Deleted
+        );
+        assert_eq!(
+            s.delete_chat_message(1, ids[5]).await.unwrap(),
+            ChatDeletion::AlreadyDeleted
+        );
+        assert_eq!(
+            s.delete_chat_message(1, other.id).await.unwrap(),
+            ChatDeletion::Unknown,
+            "another auction's message: {}",
+            b.name
+        );
+        let history = s.chat_history(1, 3).await.unwrap();
+        let texts: Vec<&str> = history.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["m1002", "m1003", "m1004"], "{}", b.name);
+        let oldest = s.chat_history(1, 2 * KEPT_PER_AUCTION).await.unwrap();
+        assert_eq!(oldest[0].text, "m6", "m5 deleted, m0–m4 pruned: {}", b.name);
+        assert_eq!(oldest.len() as u64, KEPT_PER_AUCTION - 1);
+        assert_eq!(s.chat_history(2, 100).await.unwrap(), [other], "{}", b.name);
+        b.finish().await;
+    }
+}

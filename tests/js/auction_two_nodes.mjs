@@ -1,6 +1,6 @@
 // Two server processes sharing PostgreSQL and Redis: a manager on each, with the official
 // socket.io-client. Each sees the other's nominations and bids (committed on the other node)
-// and every sale once, with a gapless seq.
+// and every sale once, with a gapless seq, and a chat message sent through the other node.
 //
 //   node auction_two_nodes.mjs BASE1 BASE2 ORIGIN AUCTION_ID COMMISSIONER_TOKEN TOKEN_A TOKEN_B LOTS
 import { Member, rest } from "./auction_room.mjs";
@@ -62,6 +62,10 @@ try {
       accepted: m.applied.filter((e) => e.name === "bid:accepted").map((e) => [e.body.team, e.body.amount]),
     });
   }
+  // Chat crosses nodes too: a message sent on node 1 reaches the room's socket on node 2.
+  const heard = new Promise((resolve) => b.socket.on("chat:message", (m) => m.text === "gg" && resolve(m)));
+  const sent = await a.emit("chat:send", { text: "gg" });
+  log({ event: "chat", sent, heard: await heard });
   log({ event: "done", teams: [...byTeam.keys()] });
   a.disconnect();
   b.disconnect();

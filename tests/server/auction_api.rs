@@ -161,7 +161,11 @@ async fn a_lot_from_start_to_bids_through_rest() {
     let (status, state) = get(&app, "bob", &path("/state")).await;
     assert_eq!(status, 200);
     assert_eq!(state["seq"], seqs.len() as i64);
-    assert_eq!(state["commissioner"], "comm");
+    assert_eq!(
+        state["commissioner_name"], "Commissioner",
+        "a name, never the sub"
+    );
+    assert!(state.get("commissioner").is_none());
     assert_eq!(state["state"]["phase"]["Bidding"]["high_bid"], 5);
     assert!(state["server_now"].as_u64().unwrap() > 1_700_000_000_000);
 }

@@ -135,6 +135,78 @@ async fn a_magic_link_logs_in_once_and_refresh_tokens_rotate() {
     assert_eq!(status, 200);
 }
 
+/// Signs `email` in through a magic link; the token pair.
+async fn sign_in(app: &TestApp, email: &str) -> Value {
+    let (status, body, _) = request_link(app, email, "http://localhost:5173/").await;
+    assert_eq!(status, 202, "{body}");
+    let mails = outbox(app).await;
+    let link = mails.last().unwrap()["link"].as_str().unwrap().to_owned();
+    let (status, pair) = post(app, "/api/auth/token", json!({"token": token_of(&link)})).await;
+    assert_eq!(status, 200, "{pair}");
+    pair
+}
+
+#[tokio::test]
+async fn signing_out_revokes_the_whole_refresh_family_and_reveals_nothing() {
+    let app = spawn_app(&policy_allowing(&[FRONTEND])).await;
+    let first = sign_in(&app, "ann@example.com").await;
+    let (status, second) = post(
+        &app,
+        "/api/auth/refresh",
+        json!({"refresh_token": first["refresh_token"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{second}");
+    // Another login of the same person (another device) is another family: it stays.
+    let other_device = sign_in(&app, "ann@example.com").await;
+
+    let logout = |token: Value| {
+        app.client
+            .post(app.url("/api/auth/logout"))
+            .json(&json!({"refresh_token": token}))
+            .send()
+    };
+    let resp = logout(second["refresh_token"].clone()).await.unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(resp.text().await.unwrap(), "", "no body");
+
+    for token in [&second["refresh_token"], &first["refresh_token"]] {
+        let (status, body) = post(&app, "/api/auth/refresh", json!({"refresh_token": token})).await;
+        assert_eq!(
+            (status, body["type"].as_str()),
+            (401, Some("/problems/invalid_token")),
+            "every token of the family is refused after sign-out: {body}"
+        );
+    }
+    let (status, body) = post(
+        &app,
+        "/api/auth/refresh",
+        json!({"refresh_token": other_device["refresh_token"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "the other login is untouched: {body}");
+
+    // Unknown tokens and a second sign-out answer the same: nothing to learn from them.
+    for token in [
+        "never-issued",
+        "",
+        second["refresh_token"].as_str().unwrap(),
+    ] {
+        let resp = logout(json!(token)).await.unwrap();
+        assert_eq!(resp.status(), 204, "{token:?}");
+    }
+    let db = database(&app).await;
+    let rows = gavel::db::entities::refresh_tokens::Entity::find()
+        .all(&db)
+        .await
+        .unwrap();
+    let revoked = rows.iter().filter(|r| r.revoked_at.is_some()).count();
+    assert_eq!(
+        revoked, 2,
+        "the signed-out family's two tokens, no more: {rows:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_expired_link_is_refused() {
     let app = spawn_app(&policy_allowing(&[FRONTEND])).await;

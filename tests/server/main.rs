@@ -14,5 +14,6 @@ mod http_gate;
 mod limits;
 mod login;
 mod policy_bounds;
+mod room_setup;
 mod scale_out;
 mod socketio_raw;

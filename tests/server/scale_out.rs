@@ -123,6 +123,13 @@ async fn two_nodes_share_rooms_through_redis_and_the_database_arbitrates() {
         }
     }
     assert_eq!(members[0]["accepted"], members[1]["accepted"]);
+    let chat = lines.iter().find(|l| l["event"] == "chat").expect("chat");
+    assert_eq!(chat["sent"]["ok"], true, "{chat}");
+    assert_eq!(
+        (&chat["heard"]["id"], &chat["heard"]["name"]),
+        (&chat["sent"]["id"], &json!("A")),
+        "sent on one node, heard on the other: {chat}"
+    );
     one.finish().await;
     two.finish().await;
     drop_postgres(&name).await;

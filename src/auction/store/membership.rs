@@ -71,16 +71,34 @@ impl AuctionStore {
         Ok(())
     }
 
-    /// Marks the invitation used by `sub` and adds the member, in one transaction; the role
-    /// and team it granted, or `None` when the code is unknown, used, expired, or its team has
-    /// a manager already.
+    /// Sets (or, with `None`, clears) a member's display name; the member's row after it, or
+    /// `None` for a non-member.
+    pub async fn set_display_name(
+        &self,
+        auction_id: i64,
+        sub: &str,
+        display_name: Option<&str>,
+    ) -> Result<Option<members::Model>, StoreError> {
+        members::Entity::update_many()
+            .col_expr(members::Column::DisplayName, Expr::value(display_name))
+            .filter(members::Column::AuctionId.eq(auction_id))
+            .filter(members::Column::Sub.eq(sub))
+            .exec(&self.db)
+            .await?;
+        self.membership(auction_id, sub).await
+    }
+
+    /// Marks the invitation used by `sub` and adds the member (with `display_name`, if given),
+    /// in one transaction; the member's row, or `None` when the code is unknown, used, expired,
+    /// or its team has a manager already.
     pub async fn redeem_invitation(
         &self,
         auction_id: i64,
         code_hash: &str,
         sub: &str,
+        display_name: Option<&str>,
         now: Millis,
-    ) -> Result<Option<(String, Option<i32>)>, StoreError> {
+    ) -> Result<Option<members::Model>, StoreError> {
         let txn = self.db.begin().await?;
         let used = invitations::Entity::update_many()
             .col_expr(invitations::Column::UsedBy, Expr::value(sub))
@@ -109,28 +127,31 @@ impl AuctionStore {
                 return Ok(None);
             }
         }
-        let inserted = members::Entity::insert(members::ActiveModel {
+        let row = members::ActiveModel {
             auction_id: Set(auction_id),
             sub: Set(sub.to_owned()),
             role: Set(invitation.role.clone()),
             team: Set(invitation.team),
             joined_at: Set(now as i64),
+            display_name: Set(display_name.map(str::to_owned)),
             ..Default::default()
-        })
-        .exec(&txn)
-        .await;
-        if let Err(e) = inserted {
+        };
+        let inserted = members::Entity::insert(row).exec_with_returning(&txn).await;
+        let member = match inserted {
+            Ok(member) => member,
             // A concurrent redemption took the team (or the caller joined meanwhile): the
             // unique indexes refuse the second, and the transaction rolls back.
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) {
+            Err(e)
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
                 return Ok(None);
             }
-            return Err(e.into());
-        }
+            Err(e) => return Err(e.into()),
+        };
         txn.commit().await?;
-        Ok(Some((invitation.role, invitation.team)))
+        Ok(Some(member))
     }
 }

@@ -1,7 +1,10 @@
-//! poem-openapi descriptions of the two state shapes its derives cannot express: a [`Phase`]
-//! (a string for `Lobby` and `Completed`, otherwise an object keyed by the phase's name, as
-//! serde writes an externally tagged enum) and a [`RosterSpot`] (a `[player, price]` pair). Both
-//! are read and written through serde, so the JSON is serde's; only the schema is written here.
+//! poem-openapi descriptions of the state shapes its derives cannot express: a [`Phase`] (a
+//! string for `Lobby` and `Completed`, otherwise an object keyed by the phase's name, as serde
+//! writes an externally tagged enum), a [`RosterSpot`] (a `[player, price]` pair) and a
+//! [`Player`], whose `position` and `team_bye` are always there, `null` when absent (derived,
+//! an `Option` would be an optional property, and clients would type it `string | undefined`
+//! over REST but `string | null` over Socket.IO). All are read and written through serde, so
+//! the JSON is serde's; only the schema is written here.
 
 use std::borrow::Cow;
 
@@ -9,7 +12,7 @@ use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use serde_json::Value;
 
-use super::{Lot, Phase, RosterSpot};
+use super::{Lot, Phase, Player, RosterSpot};
 
 /// `Type`, `ParseFromJSON` and `ToJSON` for a serde type registered as a named schema.
 macro_rules! serde_backed {
@@ -56,6 +59,7 @@ macro_rules! serde_backed {
 
 serde_backed!(Phase, "Phase", phase_schema);
 serde_backed!(RosterSpot, "RosterSpot", roster_spot_schema);
+serde_backed!(Player, "Player", player_schema);
 
 fn integer(format: &'static str, description: &'static str) -> MetaSchemaRef {
     MetaSchemaRef::Inline(Box::new(MetaSchema {
@@ -124,5 +128,50 @@ fn roster_spot_schema(_: &mut Registry) -> MetaSchema {
         min_items: Some(2),
         max_items: Some(2),
         ..MetaSchema::new("array")
+    }
+}
+
+/// A string or `null`, of at most `max` characters.
+fn nullable_text(max: usize, description: &'static str) -> MetaSchemaRef {
+    MetaSchemaRef::Inline(Box::new(MetaSchema {
+        description: Some(description),
+        nullable: true,
+        min_length: Some(1),
+        max_length: Some(max),
+        ..MetaSchema::new("string")
+    }))
+}
+
+fn player_schema(_: &mut Registry) -> MetaSchema {
+    let name = MetaSchemaRef::Inline(Box::new(MetaSchema {
+        min_length: Some(1),
+        max_length: Some(200),
+        ..MetaSchema::new("string")
+    }));
+    let rank = MetaSchemaRef::Inline(Box::new(MetaSchema {
+        description: Some("1 is the best; automatic nominations take the best available."),
+        minimum: Some(1.0),
+        ..MetaSchema::new_with_format("integer", "uint32")
+    }));
+    let MetaSchemaRef::Inline(object) = object(vec![
+        ("name", name),
+        ("rank", rank),
+        (
+            "position",
+            nullable_text(10, "Free-form (`QB`, `WR/TE`); `null` when not given."),
+        ),
+        (
+            "team_bye",
+            nullable_text(
+                40,
+                "Free-form: the player's team and bye week (`KC (10)`); `null` when not given.",
+            ),
+        ),
+    ]) else {
+        unreachable!("`object` is inline")
+    };
+    MetaSchema {
+        description: Some("A player of the auction's pool."),
+        ..*object
     }
 }
