@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use poem::endpoint::{BoxEndpoint, EmbeddedFilesEndpoint, StaticFilesEndpoint};
 use poem::EndpointExt;
+use poem::endpoint::{BoxEndpoint, EmbeddedFilesEndpoint, StaticFilesEndpoint};
 
 /// `web/dist` as it was when the binary was built.
 #[derive(rust_embed::RustEmbed)]

@@ -242,7 +242,10 @@ async fn a_commissioner_sets_up_and_runs_a_whole_draft_from_the_page_alone() {
             .iter()
             .find(|l| l["event"] == "screenshot" && l["screen"] == screen)
             .unwrap_or_else(|| panic!("no screenshot of {screen}"));
-        assert_eq!(shot["phone_overflow_px"], 0, "{screen} fits a phone: {shot}");
+        assert_eq!(
+            shot["phone_overflow_px"], 0,
+            "{screen} fits a phone: {shot}"
+        );
         for size in ["desktop", "phone"] {
             let file = shots.join(format!("{screen}-{size}.png"));
             assert!(std::fs::metadata(&file).unwrap().len() > 1000, "{file:?}");
@@ -250,10 +253,17 @@ async fn a_commissioner_sets_up_and_runs_a_whole_draft_from_the_page_alone() {
     }
     let links = found(&lines, "links")["links"].as_array().unwrap().clone();
     assert_eq!(links.len(), 3);
-    assert!(links.iter().all(|l| l.as_str().unwrap().contains("invite=")));
+    assert!(
+        links
+            .iter()
+            .all(|l| l.as_str().unwrap().contains("invite="))
+    );
     assert_eq!(found(&lines, "joined")["others_emails_seen"], 0);
     let chat = found(&lines, "chat");
-    assert_eq!(chat["markup_elements"], 0, "chat text is never HTML: {chat}");
+    assert_eq!(
+        chat["markup_elements"], 0,
+        "chat text is never HTML: {chat}"
+    );
     assert_eq!(chat["kept"], 1, "the deleted message is gone: {chat}");
     let keyboard = found(&lines, "keyboard-bid");
     assert!(keyboard["amount"].as_u64().unwrap() >= 2, "{keyboard}");
@@ -264,7 +274,10 @@ async fn a_commissioner_sets_up_and_runs_a_whole_draft_from_the_page_alone() {
     assert_eq!(reloaded["chat_after"], 1, "chat replayed: {reloaded}");
     let done = found(&lines, "done");
     assert_eq!(done["same_board"], true, "{done}");
-    assert_eq!(done["lots"], 10, "9 sales and one resold after its void: {done}");
+    assert_eq!(
+        done["lots"], 10,
+        "9 sales and one resold after its void: {done}"
+    );
     check_results_csv(&lines, &server.port).await;
 }
 
@@ -279,14 +292,19 @@ async fn check_results_csv(lines: &[Value], port: &u16) {
     assert_eq!(rows.len(), 10, "{text}");
     let edited = found(lines, "edited-and-voided");
     let price = edited["edited_price"].as_u64().unwrap().to_string();
-    assert!(rows[1..].iter().any(|r| r.ends_with(&format!(",{price}"))), "{text} {edited}");
+    assert!(
+        rows[1..].iter().any(|r| r.ends_with(&format!(",{price}"))),
+        "{text} {edited}"
+    );
     let token = gavel::auth::JwtKeys::new(SECRET.as_bytes()).mint(
         "commissioner@example.com",
         gavel::auth::AccountRole::User,
         Duration::from_secs(60),
     );
     let served = reqwest::Client::new()
-        .get(format!("http://127.0.0.1:{port}/api/auctions/1/results.csv"))
+        .get(format!(
+            "http://127.0.0.1:{port}/api/auctions/1/results.csv"
+        ))
         .bearer_auth(token)
         .send()
         .await
@@ -317,7 +335,12 @@ async fn the_page_is_built_into_the_binary() {
     let base = format!("http://127.0.0.1:{}", server.port);
     let index = reqwest::get(format!("{base}/")).await.unwrap();
     assert_eq!(index.status(), 200);
-    assert!(index.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        index.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = index.text().await.unwrap();
     let committed = std::fs::read_to_string(repo().join("web/dist/index.html")).unwrap();
     assert_eq!(html, committed, "the embedded page is the committed build");
@@ -328,7 +351,12 @@ async fn the_page_is_built_into_the_binary() {
         .expect("the page loads a script");
     let js = reqwest::get(format!("{base}/{script}")).await.unwrap();
     assert_eq!(js.status(), 200, "{script}");
-    assert!(js.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert!(
+        js.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
     assert_eq!(
         js.bytes().await.unwrap(),
         std::fs::read(repo().join("web/dist").join(script)).unwrap()
@@ -374,5 +402,8 @@ async fn a_non_member_is_told_how_to_get_in_tabs_share_a_sign_in_and_sign_out_re
     assert_eq!(found(&lines, "second-tab")["signed_in"], true);
     let out = found(&lines, "signed-out");
     assert_eq!(out["tokens_left"], 0, "{out}");
-    assert_eq!(out["refresh_after"], 401, "the refresh token is revoked: {out}");
+    assert_eq!(
+        out["refresh_after"], 401,
+        "the refresh token is revoked: {out}"
+    );
 }
