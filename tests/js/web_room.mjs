@@ -43,7 +43,7 @@ async function auction() {
   const offered = await commissioner.evaluate(() => ["start", "pause", "resume"].map((id) => !document.getElementById(id).disabled));
   if (JSON.stringify(offered) !== "[false,true,false]") fail(`commissioner panel after start: start/pause/resume enabled = ${offered}`);
 
-  const teamOf = async (page) => (await text(page, "#role")).replace(/^.* · manager of /, "");
+  const teamOf = async (page) => (await text(page, "#role")).replace(/^(.* · )?manager of /, "");
   const names = await Promise.all(managers.map(teamOf));
   let wentOffline = false;
   let lots = 0;

@@ -94,3 +94,8 @@ export function screenLink(text: string, query: Record<string, string>, attrs: R
     },
   }, text);
 }
+
+/** A request someone asked for: with no answer at all (offline, or a CORS refusal), an error saying so. */
+export function answered<T extends object>(request: Promise<T>): Promise<T | { data?: undefined; error: Partial<Problem>; response?: undefined }> {
+  return request.catch((e: unknown) => ({ error: { title: "No answer from the server", detail: String(e) } }));
+}

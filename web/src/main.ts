@@ -2,7 +2,7 @@
 // the draft room. The API may be on another origin (`?api=https://…`, default: this page's
 // origin); it must allow this page's origin in its policy.
 import type { Schemas } from "../../openapi/client/index.ts";
-import { client, navigate, params, problemText, session, setRouter, showError, unreachable } from "./app.ts";
+import { answered, client, navigate, params, problemText, session, setRouter, showError, unreachable } from "./app.ts";
 import { byId } from "./dom.ts";
 import { leaveRoom, roomScreen } from "./room/room.ts";
 import { createScreen } from "./screens/create.ts";
@@ -29,9 +29,9 @@ async function whoAmI(): Promise<Schemas["Me"] | null> {
 
 /** An invitation link (`?auction=N&invite=CODE`): join, then go to the room. */
 async function redeem(auction: number, code: string) {
-  const { error, response } = await client.POST("/auctions/{id}/join", { params: { path: { id: auction } }, body: { code } });
+  const { error, response } = await answered(client.POST("/auctions/{id}/join", { params: { path: { id: auction } }, body: { code } }));
   // Already a member (the link opened twice): the room is where the link leads anyway.
-  if (error && response.status !== 409) showError(`The invitation was not accepted: ${problemText(error)}`);
+  if (error && response?.status !== 409) showError(`The invitation was not accepted: ${problemText(error)}`);
   await navigate({ auction: String(auction) }, true);
 }
 

@@ -1,6 +1,6 @@
 // The commissioner's controls: start, pause, resume and complete, and each sale's price edit and
 // void (asked for confirmation first).
-import { client, problemText, showError } from "../app.ts";
+import { answered, client, problemText, showError } from "../app.ts";
 import { fill, h } from "../dom.ts";
 import { alerts } from "./alerts.ts";
 import type { Room, Section } from "./context.ts";
@@ -12,7 +12,7 @@ export function commissionerSection(): Section {
   let room: Room | null = null;
   const run = (path: Command, done: string) => async () => {
     if (!room) return;
-    const { error } = await client.POST(path, { params: { path: { id: room.id } } });
+    const { error } = await answered(client.POST(path, { params: { path: { id: room.id } } }));
     if (error) return showError(problemText(error));
     showError(null);
     alerts.say(done);
@@ -63,7 +63,7 @@ function renderSales(room: Room, box: HTMLElement, dialog: ReturnType<typeof con
     const price = h("input", { type: "number", min: 1, value: sale.price, "aria-label": `Price of ${s.players[sale.player].name}`, disabled: !editable });
     const save = h("button", { type: "button", disabled: !editable }, "Save price");
     save.addEventListener("click", async () => {
-      const { error } = await client.PUT("/auctions/{id}/sales/{player}", { params: { path: { id: room.id, player: sale.player } }, body: { price: price.valueAsNumber } });
+      const { error } = await answered(client.PUT("/auctions/{id}/sales/{player}", { params: { path: { id: room.id, player: sale.player } }, body: { price: price.valueAsNumber } }));
       if (error) return showError(`The price was not changed: ${problemText(error)}`);
       showError(null);
       alerts.say(`${s.players[sale.player].name} now costs ${price.valueAsNumber}`);
@@ -71,7 +71,7 @@ function renderSales(room: Room, box: HTMLElement, dialog: ReturnType<typeof con
     const voidIt = h("button", { type: "button", class: "danger", disabled: !editable, "aria-label": `Void the sale of ${s.players[sale.player].name}` }, "Void");
     voidIt.addEventListener("click", () =>
       dialog.ask(`Void the sale of ${who} for ${sale.price}?`, "The player goes back to the pool and the team gets its money back.", "Void sale", async () => {
-        const { error } = await client.POST("/auctions/{id}/sales/{player}/void", { params: { path: { id: room.id, player: sale.player } } });
+        const { error } = await answered(client.POST("/auctions/{id}/sales/{player}/void", { params: { path: { id: room.id, player: sale.player } } }));
         if (error) return showError(`The sale was not voided: ${problemText(error)}`);
         showError(null);
         alerts.say(`The sale of ${s.players[sale.player].name} was voided`);

@@ -1,6 +1,6 @@
 // Setting the auction up (commissioner): the rules, importing players from CSV and an
 // invitation link per team and for spectators. Every member can set the name others see.
-import { api, client, problemText, screenUrl, session, showError } from "../app.ts";
+import { answered, api, client, problemText, screenUrl, session, showError } from "../app.ts";
 import { field, fill, h } from "../dom.ts";
 import { settingsFields } from "../screens/settings.ts";
 import { alerts } from "./alerts.ts";
@@ -40,7 +40,7 @@ export function lobbySection(): Section {
 }
 
 async function saveSettings(room: Room, body: ReturnType<ReturnType<typeof settingsFields>["read"]>) {
-  const { error } = await client.PUT("/auctions/{id}/settings", { params: { path: { id: room.id } }, body });
+  const { error } = await answered(client.PUT("/auctions/{id}/settings", { params: { path: { id: room.id } }, body }));
   if (error) return showError(`The settings were not saved: ${problemText(error)}`);
   showError(null);
   alerts.say("Settings saved");
@@ -116,7 +116,7 @@ function inviteButton(room: Room, body: { role: "manager" | "spectator"; team?: 
   const button = h("button", { type: "button", class: "copy" }, "Copy invitation link");
   button.addEventListener("click", async () => {
     if (!out.value) {
-      const { data, error } = await client.POST("/auctions/{id}/invitations", { params: { path: { id: room.id } }, body });
+      const { data, error } = await answered(client.POST("/auctions/{id}/invitations", { params: { path: { id: room.id } }, body }));
       if (error || !data) return showError(`No invitation: ${problemText(error)}`);
       out.value = invitationLink(room, data.code);
       out.hidden = false;
@@ -135,7 +135,7 @@ function nameForm() {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     if (!room) return;
-    const { error } = await client.PUT("/auctions/{id}/members/me", { params: { path: { id: room.id } }, body: { display_name: input.value } });
+    const { error } = await answered(client.PUT("/auctions/{id}/members/me", { params: { path: { id: room.id } }, body: { display_name: input.value } }));
     if (error) return showError(`The name was not saved: ${problemText(error)}`);
     showError(null);
     room.name = input.value.trim();

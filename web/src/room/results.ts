@@ -24,7 +24,7 @@ export function resultsSection(): Section {
           h("tbody", {}, ...t.roster.map(([p, price]) => h("tr", {}, h("td", {}, s.players[p].name), h("td", {}, s.players[p].position ?? ""), h("td", {}, price)))),
         ),
       ));
-      void client.GET("/auctions/{id}/results.csv", { params: { path: { id: r.id } }, parseAs: "text" }).then(({ data }) => {
+      void client.GET("/auctions/{id}/results.csv", { params: { path: { id: r.id } }, parseAs: "text" }).catch(() => ({ data: undefined })).then(({ data }) => {
         if (typeof data !== "string") return;
         if (link.href) URL.revokeObjectURL(link.href);
         link.href = URL.createObjectURL(new Blob([data], { type: "text/csv" }));

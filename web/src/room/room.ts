@@ -20,7 +20,7 @@ import { resultsSection } from "./results.ts";
 import { statusSection } from "./status.ts";
 import { teamsSection } from "./teams.ts";
 
-let current: { room: Room; stop(): void } | null = null;
+let current: { room: Room; render(): void; stop(): void } | null = null;
 
 export function leaveRoom() {
   current?.stop();
@@ -69,6 +69,7 @@ export function roomScreen(id: number, me: Schemas["Me"]) {
   tokenListeners.add(onToken);
   current = {
     room,
+    render,
     stop() {
       timers.forEach(window.clearInterval);
       tokenListeners.delete(onToken);
@@ -198,10 +199,13 @@ function notMember(room: Room, kind: string, detail: string) {
   );
 }
 
+/** A request that got no answer (offline): as if answered with nothing; the resync on return catches up. */
+const offline = () => ({ data: undefined });
+
 /** Reads the state again; an answer older than what was applied since is asked for again. */
 async function reread(room: Room, render: () => void) {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const { data } = await client.GET("/auctions/{id}/state", { params: { path: { id: room.id } } });
+    const { data } = await client.GET("/auctions/{id}/state", { params: { path: { id: room.id } } }).catch(offline);
     if (!data) return;
     if (room.seq === null || data.seq >= room.seq) {
       // openapi-fetch reads a `[player, price]` pair as `number[]` (its `Readable` maps tuples
@@ -217,11 +221,11 @@ async function reread(room: Room, render: () => void) {
 
 /** After a (re)load: the log from the auction's history, the open lot's bids, the members. */
 async function loadHistory(room: Room, fillLog: (events: Schemas["NumberedEvent"][]) => void, render: () => void) {
-  const events = await client.GET("/auctions/{id}/events", { params: { path: { id: room.id }, query: { after_seq: 0 } } });
+  const events = await client.GET("/auctions/{id}/events", { params: { path: { id: room.id }, query: { after_seq: 0 } } }).catch(offline);
   if (events.data) fillLog(events.data.events);
   const lot = room.state ? (lotOf(room.state.phase)?.id ?? null) : null;
   if (lot !== null) {
-    const bids = await client.GET("/auctions/{id}/lots/{lot}/bids", { params: { path: { id: room.id, lot }, query: { limit: 500 } } });
+    const bids = await client.GET("/auctions/{id}/lots/{lot}/bids", { params: { path: { id: room.id, lot }, query: { limit: 500 } } }).catch(offline);
     if (bids.data && room.bids.lot !== lot) {
       const lines = bids.data.bids.filter((b) => b.accepted).map((b) => ({ team: b.team, amount: Number(b.amount), at: b.at }));
       room.bids = { lot, lines: lines.reverse() };
@@ -231,7 +235,7 @@ async function loadHistory(room: Room, fillLog: (events: Schemas["NumberedEvent"
 }
 
 async function loadMembers(room: Room, render: () => void) {
-  const { data } = await client.GET("/auctions/{id}/members", { params: { path: { id: room.id } } });
+  const { data } = await client.GET("/auctions/{id}/members", { params: { path: { id: room.id } } }).catch(offline);
   if (data) {
     room.members = data;
     render();
@@ -258,3 +262,13 @@ function connectionBack() {
   offlineTimer = undefined;
   byId("conn").hidden = true;
 }
+
+window.addEventListener("offline", connectionLost);
+window.addEventListener("online", () => {
+  // Back online: the socket may have survived; either way ask for what was missed.
+  const room = current?.room;
+  if (room?.socket.connected) {
+    connectionBack();
+    void resync(room, current!.render);
+  }
+});

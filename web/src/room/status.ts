@@ -33,7 +33,9 @@ export function statusSection(): Section {
       const left = !c ? null : "frozen" in c ? c.frozen : c.deadline - room.now();
       const label = left === null ? "" : "frozen" in c! ? `${clock(left)} left (frozen)` : `${clock(left)} left`;
       if (time.textContent !== label) time.textContent = label;
-      const you = room.team === null ? `${room.name} (${room.role})` : `${room.name} · manager of ${s.teams[room.team].name}`;
+      const team = room.team === null ? null : s.teams[room.team].name;
+      // A manager's name defaults to the team's: say it once.
+      const you = team === null ? `${room.name} (${room.role})` : room.name && room.name !== team ? `${room.name} · manager of ${team}` : `manager of ${team}`;
       if (me.textContent !== you) fill(me, you);
     },
   };

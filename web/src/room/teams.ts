@@ -23,7 +23,7 @@ export function teamsSection(): Section {
         const manager = r.members.find((m) => m.role === "manager" && m.team === i);
         const open = openSlots(s, i);
         const tr = h("tr", { "data-team": i, class: i === r.team ? "mine" : "", "aria-current": i === r.team ? "true" : null },
-          h("th", { scope: "row" }, t.name, i === r.team ? " (you)" : "", h("br", {}), h("small", { class: "muted" }, manager?.name ?? "no manager")),
+          h("th", { scope: "row" }, t.name, i === r.team ? " (you)" : "", managerNote(manager?.name, t.name)),
           h("td", {}, t.budget_left),
           h("td", {}, open),
           h("td", {}, open === 0 ? "—" : maxBid(s, i)),
@@ -32,4 +32,10 @@ export function teamsSection(): Section {
       }));
     },
   };
+}
+
+/** Under the team's name: its manager's, unless it is the same (the default), or that it has none. */
+function managerNote(manager: string | undefined, team: string) {
+  if (manager === team) return null;
+  return h("small", { class: "muted block" }, manager ?? "no manager yet");
 }
