@@ -4,7 +4,7 @@ import { api, client, problemText, showError, showScreen, unreachable } from "..
 import { field, h } from "../dom.ts";
 
 export function signInScreen(reason?: string) {
-  const email = h("input", { id: "email", type: "email", autocomplete: "email", required: true });
+  const email = h("input", { id: "email", type: "email", autocomplete: "email", required: true, class: "wide-input" });
   const status = h("p", { class: "muted", role: "status" });
   const devLink = h("p", { id: "dev-link-box", hidden: true });
   const form = h("form", { id: "login-form", class: "card stack" },
@@ -15,7 +15,8 @@ export function signInScreen(reason?: string) {
     ev.preventDefault();
     await requestLink(email.value, status, devLink);
   });
-  showScreen("Sign in", ...(reason ? [h("p", { class: "note" }, reason)] : []), form, status, devLink);
+  const intro = h("p", {}, "Gavel runs live auction drafts. Sign in with your email: you get a link, no password.");
+  showScreen("Sign in", intro, ...(reason ? [h("p", { class: "note" }, reason)] : []), form, status, devLink);
   email.focus();
 }
 
