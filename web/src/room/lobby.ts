@@ -100,7 +100,9 @@ function renderInvites(room: Room, section: HTMLElement) {
   section.dataset.key = key;
   const items = s.teams.map((t, i) => {
     const manager = room.members.find((m) => m.role === "manager" && m.team === i);
-    const who = manager ? `managed by ${manager.name}${manager.sub ? ` <${manager.sub}>` : ""}` : "no manager yet";
+    // The name defaults to the team's: then the address alone says who.
+    const name = manager && manager.name !== t.name ? manager.name : "";
+    const who = manager ? `managed by ${[name, manager.sub && `<${manager.sub}>`].filter(Boolean).join(" ") || t.name}` : "no manager yet";
     return h("li", {}, h("div", {}, h("strong", {}, t.name), " ", h("span", { class: "muted" }, who)), manager ? null : inviteButton(room, { role: "manager", team: i }, t.name));
   });
   items.push(h("li", {}, h("div", {}, h("strong", {}, "Spectators"), " ", h("span", { class: "muted" }, "watch and chat, no bids")), inviteButton(room, { role: "spectator" }, "spectators")));

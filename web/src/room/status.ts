@@ -35,7 +35,7 @@ export function statusSection(): Section {
       if (time.textContent !== label) time.textContent = label;
       const team = room.team === null ? null : s.teams[room.team].name;
       // A manager's name defaults to the team's: say it once.
-      const you = team === null ? `${room.name} (${room.role})` : room.name && room.name !== team ? `${room.name} · manager of ${team}` : `manager of ${team}`;
+      const you = team === null ? (room.name.toLowerCase() === room.role ? room.name : `${room.name} (${room.role})`) : room.name && room.name !== team ? `${room.name} · manager of ${team}` : `manager of ${team}`;
       if (me.textContent !== you) fill(me, you);
     },
   };
