@@ -74,8 +74,11 @@ async function auction() {
       await bystander.waitForSelector("#conn:not([hidden])", { timeout: 5000 });
       log({ event: "indicator-shown", after_ms: Date.now() - shownAt });
       await bidder.waitForSelector("#bid:not([disabled])");
+      // The log's bid lines, before and after (the lot may close right after the bid).
+      const bids = `[...document.querySelectorAll("#log li")].filter((li) => / bid \\d+$/.test(li.textContent)).length`;
+      const before = await commissioner.evaluate(bids);
       await bidder.click("#bid");
-      await commissioner.waitForFunction(() => /bid/.test(document.querySelector("#log li")?.textContent ?? ""));
+      await commissioner.waitForFunction(`${bids} > ${before}`);
       await bystander.waitForTimeout(5000 - (Date.now() - shownAt)); // the outage lasts 5 s
       await bystander.context().setOffline(false);
       await bystander.waitForSelector("#conn", { state: "hidden", timeout: 15000 });
