@@ -5,7 +5,8 @@ import { fill, h } from "../dom.ts";
 import type { Room, Section } from "./context.ts";
 import { describe } from "./model.ts";
 
-const KEEP = 200;
+/** Lines kept (and asked for after a reload). */
+export const LOG_LINES = 200;
 
 export function logSection(): Section & { fill(events: Schemas["NumberedEvent"][]): void } {
   const list = h("ol", { class: "log", id: "log", reversed: true, "aria-label": "Auction log", tabindex: 0 });
@@ -16,7 +17,7 @@ export function logSection(): Section & { fill(events: Schemas["NumberedEvent"][
     if (!room?.state || seq <= seen) return;
     seen = seq;
     list.prepend(h("li", { "data-seq": seq }, describe(room.state, e)));
-    while (list.childElementCount > KEEP) list.lastElementChild?.remove();
+    while (list.childElementCount > LOG_LINES) list.lastElementChild?.remove();
   };
   return {
     el,

@@ -13,7 +13,7 @@ import { chatSection } from "./chat.ts";
 import { commissionerSection } from "./commissioner.ts";
 import { gridSection } from "./grid.ts";
 import { lobbySection } from "./lobby.ts";
-import { logSection, noteEvent } from "./log.ts";
+import { LOG_LINES, logSection, noteEvent } from "./log.ts";
 import { lotSection } from "./lot.ts";
 import { boardSection } from "./board.ts";
 import { resultsSection } from "./results.ts";
@@ -221,7 +221,7 @@ async function reread(room: Room, render: () => void) {
 
 /** After a (re)load: the log from the auction's history, the open lot's bids, the members. */
 async function loadHistory(room: Room, fillLog: (events: Schemas["NumberedEvent"][]) => void, render: () => void) {
-  const events = await client.GET("/auctions/{id}/events", { params: { path: { id: room.id }, query: { after_seq: 0 } } }).catch(offline);
+  const events = await client.GET("/auctions/{id}/events", { params: { path: { id: room.id }, query: { after_seq: Math.max(0, (room.seq ?? 0) - LOG_LINES) } } }).catch(offline);
   if (events.data) fillLog(events.data.events);
   const lot = room.state ? (lotOf(room.state.phase)?.id ?? null) : null;
   if (lot !== null) {
