@@ -1,5 +1,6 @@
 //! The `gavel` command line.
 
+mod health;
 mod policy;
 mod serve;
 
@@ -8,10 +9,27 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// `gavel --version`: the crate version and the git revision it was built from (build.rs;
+/// "unknown" for a build outside a git checkout), so an operator can tell what a node runs.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("GAVEL_GIT_REVISION"),
+    ")"
+);
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("GAVEL_GIT_REVISION"),
+    ")\nlicense: ",
+    env!("CARGO_PKG_LICENSE")
+);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "gavel",
-    version,
+    version = VERSION,
+    long_version = LONG_VERSION,
     about = "Live auction rooms behind one explainable origin policy"
 )]
 pub struct Cli {
@@ -51,6 +69,18 @@ pub enum CliCommand {
     Openapi {
         #[arg(long, default_value = "openapi/openapi.json")]
         out: PathBuf,
+    },
+    /// Print shell completions for the `gavel` command (e.g. `gavel completions bash >
+    /// /usr/share/bash-completion/completions/gavel`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Probe a running server: exit 0 when the URL answers 2xx, 1 otherwise (the container
+    /// image's HEALTHCHECK, which has no curl).
+    Health {
+        #[arg(long, default_value = "http://127.0.0.1:8000/healthz")]
+        url: String,
     },
     /// Write the Socket.IO contract's generated files: openapi/client/events.ts (TypeScript)
     /// and openapi/asyncapi.json (AsyncAPI 3.0), under --root (default: here).
@@ -127,5 +157,15 @@ pub fn run(cli: Cli) -> ExitCode {
         CliCommand::Openapi { out } => serve::openapi(&out),
         CliCommand::Contract { root } => serve::contract(&root),
         CliCommand::Migrate { config } => serve::migrate(config.as_deref()),
+        CliCommand::Completions { shell } => completions(shell),
+        CliCommand::Health { url } => health::probe(&url),
     }
+}
+
+/// Writes the completion script for `shell` to stdout, generated from this very parser so it
+/// never drifts from the commands.
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    use clap::CommandFactory;
+    clap_complete::generate(shell, &mut Cli::command(), "gavel", &mut std::io::stdout());
+    ExitCode::SUCCESS
 }

@@ -10,6 +10,7 @@ mod auth_abuse;
 mod binary;
 mod cli;
 mod commands_abuse;
+mod deploy;
 mod http_gate;
 mod limits;
 mod login;
