@@ -8,35 +8,27 @@ import { describe } from "./model.ts";
 /** Lines kept (and asked for after a reload). */
 export const LOG_LINES = 200;
 
-export function logSection(): Section & { fill(events: Schemas["NumberedEvent"][]): void } {
+/** The log: `fill` after a (re)load, `add` for each live event once applied. */
+export type LogSection = Section & { fill(events: Schemas["NumberedEvent"][]): void; add(seq: number, e: AuctionEvent): void };
+
+export function logSection(room: Room): LogSection {
   const list = h("ol", { class: "log", id: "log", reversed: true, "aria-label": "Auction log", tabindex: 0 });
   const el = h("section", { class: "card", "aria-labelledby": "log-heading" }, h("h2", { id: "log-heading" }, "Log"), list);
-  let room: Room | null = null;
   let seen = 0;
   const add = (seq: number, e: AuctionEvent) => {
-    if (!room?.state || seq <= seen) return;
+    if (!room.state || seq <= seen) return;
     seen = seq;
     list.prepend(h("li", { "data-seq": seq }, describe(room.state, e)));
     while (list.childElementCount > LOG_LINES) list.lastElementChild?.remove();
   };
   return {
     el,
+    add,
     fill(events) {
       fill(list);
       seen = 0;
       for (const n of events) add(n.seq, n.event as AuctionEvent);
     },
-    render(r) {
-      room = r;
-      // Live events since: those the state now includes are added by the room's listener.
-      const last = lastEvent;
-      if (last && last.seq > seen) add(last.seq, last.event);
-    },
+    render() {}, // lines are added as events arrive, not redrawn
   };
-}
-
-/** The latest live event, set by the room before it renders. */
-let lastEvent: { seq: number; event: AuctionEvent } | null = null;
-export function noteEvent(seq: number, event: AuctionEvent) {
-  lastEvent = { seq, event };
 }

@@ -13,7 +13,7 @@ import { chatSection } from "./chat.ts";
 import { commissionerSection } from "./commissioner.ts";
 import { gridSection } from "./grid.ts";
 import { lobbySection } from "./lobby.ts";
-import { LOG_LINES, logSection, noteEvent } from "./log.ts";
+import { LOG_LINES, type LogSection, logSection } from "./log.ts";
 import { lotSection } from "./lot.ts";
 import { boardSection } from "./board.ts";
 import { resultsSection } from "./results.ts";
@@ -39,7 +39,7 @@ export function roomScreen(id: number, me: Schemas["Me"]) {
   };
   const mine = me.memberships.find((m) => m.auction_id === id);
   const title = mine?.auction_name ?? `Auction ${id}`;
-  const log = logSection();
+  const log = logSection(room);
   const sections: Section[] = [statusSection(), lotSection(), lobbySection(), commissionerSection(), teamsSection(), boardSection(), chatSection(), log, gridSection(), resultsSection()];
   const [status, lot, lobby, commish, teams, board, chat, , grid, results] = sections.map((s) => s.el);
   showScreen(title,
@@ -52,7 +52,8 @@ export function roomScreen(id: number, me: Schemas["Me"]) {
     ),
   );
   const render = () => {
-    if (!room.state) return;
+    // An answer that arrives after leaving (members, state) must not draw over the next screen.
+    if (!room.state || current?.room !== room) return;
     for (const s of sections) s.render(room);
     document.body.dataset.seq = String(room.seq ?? "");
     const phase = room.state.phase;
@@ -78,11 +79,11 @@ export function roomScreen(id: number, me: Schemas["Me"]) {
       delete document.body.dataset.seq;
     },
   };
-  listen(room, render, (lines) => log.fill(lines));
+  listen(room, render, log);
 }
 
 /** The socket's events, bound to the room. */
-function listen(room: Room, render: () => void, fillLog: (events: Schemas["NumberedEvent"][]) => void) {
+function listen(room: Room, render: () => void, log: LogSection) {
   const { socket } = room;
   let resume: Promise<boolean> | null = null;
   let retried = false; // a connect refused for an expired token is retried once, refreshed
@@ -96,16 +97,16 @@ function listen(room: Room, render: () => void, fillLog: (events: Schemas["Numbe
     render();
     if (!historyLoaded) {
       historyLoaded = true;
-      void loadHistory(room, fillLog, render);
+      void loadHistory(room, log, render);
     }
   });
   const onSeq = (e: SeqEvent) => {
     if (room.seq === null || e.seq <= room.seq || !room.state) return; // not synced yet, or seen
     if (e.seq !== room.seq + 1) return void resync(room, render); // a gap: ask for what was missed
     room.seq = e.seq;
-    noteEvent(e.seq, e);
     const before = structuredClone(room.state);
     if (!applyEvent(room, e)) void reread(room, render);
+    log.add(e.seq, e);
     alerts.onEvent(room, before, e);
     render();
   };
@@ -220,9 +221,9 @@ async function reread(room: Room, render: () => void) {
 }
 
 /** After a (re)load: the log from the auction's history, the open lot's bids, the members. */
-async function loadHistory(room: Room, fillLog: (events: Schemas["NumberedEvent"][]) => void, render: () => void) {
+async function loadHistory(room: Room, log: LogSection, render: () => void) {
   const events = await client.GET("/auctions/{id}/events", { params: { path: { id: room.id }, query: { after_seq: Math.max(0, (room.seq ?? 0) - LOG_LINES) } } }).catch(offline);
-  if (events.data) fillLog(events.data.events);
+  if (events.data) log.fill(events.data.events);
   const lot = room.state ? (lotOf(room.state.phase)?.id ?? null) : null;
   if (lot !== null) {
     const bids = await client.GET("/auctions/{id}/lots/{lot}/bids", { params: { path: { id: room.id, lot }, query: { limit: 500 } } }).catch(offline);
