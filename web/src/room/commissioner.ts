@@ -36,10 +36,11 @@ export function commissionerSection(): Section {
     el,
     render(r) {
       room = r;
-      el.hidden = r.role !== "commissioner";
+      const phase = phaseName(r.state!.phase);
+      // Nothing is left to do once complete: the results say the rest.
+      el.hidden = r.role !== "commissioner" || phase === "completed";
       if (el.hidden) return;
       // Only what the phase allows is offered (the server would refuse the rest).
-      const phase = phaseName(r.state!.phase);
       start.disabled = phase !== "lobby";
       pause.disabled = phase !== "nominating" && phase !== "bidding";
       resume.disabled = phase !== "paused";
